@@ -1,0 +1,153 @@
+"""Typed records for the plan: document, parts, sections, measures, unit roles, deadlines."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Role(str, Enum):
+    LEAD = "牵头"          # 牵头单位
+    PARTICIPANT = "参加"   # 参加单位
+    RESPONSIBLE = "责任"   # 责任单位
+
+    @property
+    def label(self) -> str:
+        return f"{self.value}单位"
+
+
+class DeadlineKind(str, Enum):
+    BY_END_OF = "底前"     # 2023年底前 / 2022年6月底前
+    BEFORE = "前"          # 2022年6月前
+    AT_END_OF = "底"       # 2022年底基本建成
+    ANNUAL = "每年"        # 每年至少听取一次
+
+
+@dataclass(frozen=True)
+class Deadline:
+    phrase: str                 # as written (normalized), e.g. "2022年6月底前"
+    kind: DeadlineKind
+    year: int | None = None     # None for recurring deadlines
+    month: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        if self.year is None:
+            return (9999, 12)
+        return (self.year, self.month or 12)
+
+    @property
+    def label(self) -> str:
+        """A short date label used in tables and timelines ("2022年6月")."""
+        if self.year is None:
+            return "每年"
+        return f"{self.year}年{self.month}月" if self.month else f"{self.year}年"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numeric target such as 100%, 60学时, 30日, 7个工作日, 1小时."""
+    value: str        # "100%", "60学时"
+    quantity: str     # "100", "60"
+    unit: str         # "%", "学时"
+    clause: str       # the clause that states it
+
+
+@dataclass(frozen=True)
+class UnitMention:
+    """One unit named in a measure's role list, after canonicalization."""
+    role: Role
+    raw: str                  # as written in the list, e.g. "发展改革委"
+    name: str                 # canonical name, e.g. "自治区发展改革委"
+    is_designation: bool      # a collective designation (各市县〔区〕…), not a single unit
+
+
+@dataclass(frozen=True)
+class Measure:
+    number: int
+    part_number: int
+    section_number: int
+    verbatim: str             # source text, extraction splits joined, nothing else changed
+    text: str                 # repaired text: spacing, punctuation and artifacts normalized
+    body: str                 # `text` without the trailing units parenthetical
+    units: tuple[UnitMention, ...]
+    deadlines: tuple[Deadline, ...]
+    targets: tuple[Target, ...]
+
+    @property
+    def citation(self) -> str:
+        return f"【第{self.number}项】"
+
+    def units_with_role(self, role: Role) -> list[UnitMention]:
+        return [u for u in self.units if u.role == role]
+
+    @property
+    def unit_names(self) -> list[str]:
+        return [u.name for u in self.units]
+
+
+@dataclass(frozen=True)
+class Section:
+    number: int               # 1..34
+    numeral: str              # "三十四"
+    title: str
+    part_number: int
+    text: str = ""            # body for paragraph sections ((一) 指导思想, (二) 总体目标)
+    measure_numbers: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"（{self.numeral}）{self.title}"
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int               # 1..10
+    numeral: str              # "十"
+    title: str
+    section_numbers: tuple[int, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.numeral}、{self.title}"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    title: str
+    doc_number: str
+    issuing_offices: tuple[str, ...]
+    issue_date: str
+    notice_title: str
+    notice: str               # the notice paragraphs
+    preamble: str
+    guiding_thought: str      # (一) 指导思想
+    overall_goals: str        # (二) 总体目标
+    closing: str              # the paragraph after measure 110
+    publication_note: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    document: DocumentInfo
+    parts: tuple[Part, ...]
+    sections: tuple[Section, ...]
+    measures: tuple[Measure, ...]
+    source_sha256: str = ""
+    _by_number: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def measure(self, number: int) -> Measure | None:
+        if not self._by_number:
+            self._by_number.update({m.number: m for m in self.measures})
+        return self._by_number.get(number)
+
+    def part(self, number: int) -> Part | None:
+        return next((p for p in self.parts if p.number == number), None)
+
+    def section(self, number: int) -> Section | None:
+        return next((s for s in self.sections if s.number == number), None)
+
+    def measures_in_part(self, number: int) -> list[Measure]:
+        return [m for m in self.measures if m.part_number == number]
+
+    def measures_in_section(self, number: int) -> list[Measure]:
+        return [m for m in self.measures if m.section_number == number]

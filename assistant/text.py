@@ -1,0 +1,126 @@
+"""Pure text helpers: repair of extraction damage, normalization, Chinese numerals."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+CJK = r"\u3400-\u9fff\uf900-\ufaff"
+# Characters that sit next to CJK text without a space in well-formed Chinese.
+_TIGHT = CJK + r"0-9A-Za-z%（）〔〕《》“”‘’、，。：；！？—…\(\)\[\]"
+
+_HALF_TO_FULL = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）", "?": "？", "!": "！"}
+
+
+def strip_control(text: str) -> str:
+    """Drop control and format characters except newline and tab."""
+    return "".join(
+        ch for ch in text
+        if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
+    )
+
+
+def remove_cjk_spaces(text: str) -> str:
+    """'2022 年 6 月前' -> '2022年6月前'; spaces only survive between two Latin words."""
+    pattern = re.compile(rf"(?<=[{_TIGHT}])[ \u3000\t]+(?=[{_TIGHT}])")
+
+    def keep_latin_gap(match: re.Match) -> str:
+        before = text[match.start() - 1]
+        after = text[match.end()] if match.end() < len(text) else ""
+        if before.isascii() and before.isalpha() and after.isascii() and after.isalpha():
+            return " "
+        return ""
+
+    return pattern.sub(keep_latin_gap, text)
+
+
+def unify_punctuation(text: str) -> str:
+    """Half-width punctuation inside Chinese text becomes full-width (',' -> '，').
+
+    ASCII punctuation between ASCII characters stays ("1,000", "(ABC)")."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in _HALF_TO_FULL and not _inside_ascii(text, i):
+            out.append(_HALF_TO_FULL[ch])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _inside_ascii(text: str, i: int) -> bool:
+    ch = text[i]
+    if ch in "()":
+        # A parenthetical is ASCII when everything up to its partner is ASCII.
+        if ch == "(":
+            close = text.find(")", i)
+            inner = text[i + 1:close] if close != -1 else ""
+        else:
+            open_ = text.rfind("(", 0, i)
+            inner = text[open_ + 1:i] if open_ != -1 else ""
+        return inner.isascii() and any(c.isalpha() for c in inner)
+    prev = text[i - 1] if i else " "
+    nxt = text[i + 1] if i + 1 < len(text) else " "
+    return prev.isascii() and nxt.isascii()
+
+
+def repair_artifacts(text: str) -> str:
+    """Fix the known stray tokens of the extraction: a lone English 'etc' stands for 等."""
+    return re.sub(r"\s*\betc\b\.?\s*", "等", text)
+
+
+def normalize(text: str) -> str:
+    """The normalized form used for search, matching and display of quotes."""
+    text = strip_control(text)
+    text = repair_artifacts(text)
+    text = remove_cjk_spaces(text)
+    text = unify_punctuation(text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def fold_for_match(text: str) -> str:
+    """Aggressive folding for containment checks: NFKC, no whitespace or punctuation."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = text.replace("〔", "(").replace("〕", ")")
+    return "".join(ch for ch in text if ch.isalnum() or ch == "%")
+
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+           "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def chinese_to_int(numeral: str) -> int | None:
+    """'三十四' -> 34, '一百零五' -> 105, '十' -> 10; None when not a numeral."""
+    if not numeral or any(ch not in _DIGITS and ch not in _UNITS for ch in numeral):
+        return None
+    total, digit = 0, None
+    for ch in numeral:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        else:
+            total += (digit if digit is not None else 1) * _UNITS[ch]
+            digit = None
+    return total + (digit or 0)
+
+
+def int_to_chinese(number: int) -> str:
+    """34 -> '三十四' (1..999)."""
+    digits = "零一二三四五六七八九"
+    if number < 10:
+        return digits[number]
+    if number < 20:
+        return "十" + (digits[number % 10] if number % 10 else "")
+    if number < 100:
+        return digits[number // 10] + "十" + (digits[number % 10] if number % 10 else "")
+    hundreds, rest = divmod(number, 100)
+    if rest == 0:
+        return digits[hundreds] + "百"
+    if rest < 10:
+        return digits[hundreds] + "百零" + digits[rest]
+    tail = int_to_chinese(rest)
+    return digits[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Chinese text into sentences at 。！？；, keeping the terminator."""
+    parts = re.findall(r"[^。！？；]+[。！？；]?", text)
+    return [p.strip() for p in parts if p.strip()]
