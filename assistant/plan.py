@@ -33,7 +33,6 @@ class _Block:
     kind: str            # "line" | "part" | "section" | "measure"
     text: str
     number: int = 0
-    title: str = ""
 
 
 def _is_complete(block: _Block) -> bool:
@@ -54,7 +53,7 @@ def _classify(line: str, expected: dict[str, int]) -> _Block | None:
         raw = match.group(1)
         number = int(raw) if kind == "measure" else chinese_to_int(raw)
         if number == expected[kind] + 1:
-            return _Block(kind, line, number, match.group(2))
+            return _Block(kind, line, number)
     return None
 
 
@@ -165,9 +164,9 @@ def parse_plan(raw: str) -> Plan:
     section_bodies: dict[int, str] = {}
     for block in blocks:
         if block.kind == "part":
-            parts.append(Part(block.number, _numeral(block.text), normalize(block.title)))
+            parts.append(Part(block.number, _numeral(block.text), normalize(PART_RE.match(block.text).group(2))))
         elif block.kind == "section":
-            title, body = _split_section_heading(normalize(block.title))
+            title, body = _split_section_heading(normalize(SECTION_RE.match(block.text).group(2)))
             sections.append(Section(block.number, _numeral(block.text), title, parts[-1].number, body))
             section_bodies[block.number] = body
         elif block.kind == "measure":

@@ -126,7 +126,7 @@ class DocumentInfo:
     publication_note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # identity hash: one Plan object per parsed corpus
 class Plan:
     document: DocumentInfo
     parts: tuple[Part, ...]

@@ -1,0 +1,270 @@
+"""The default answer composer: offline, no LLM, grounded by construction.
+
+Every line of an answer is either text quoted from a measure or a template line over a
+measure's structured fields, and carries the measure's citation 【第N项】. Framing text
+comes from `prompts/default_composer.json` so that wording lives outside the code.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .query import Asks, Intent, Query
+from .records import DeadlineKind, Measure, Plan, Role
+from .text import fold_for_match, split_sentences
+from .units import designation_covers
+
+CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[int]
+    refused: bool
+    intent: str
+    measures: list[int] = field(default_factory=list)      # what the turn was about (follow-ups)
+    units: list[str] = field(default_factory=list)
+    duties: dict | None = None
+    composer: str = "default"
+    notice: str = ""
+    error: str = ""
+    latency_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question, "answer": self.answer, "citations": self.citations,
+            "refused": self.refused, "latency_ms": round(self.latency_ms, 2), "intent": self.intent,
+            "measures": self.measures, "units": self.units, "duties": self.duties,
+            "composer": self.composer, "notice": self.notice, "error": self.error,
+        }
+
+
+def citations_in(text: str) -> list[int]:
+    """Cited measure numbers in order of first appearance."""
+    seen: list[int] = []
+    for match in CITATION_RE.finditer(text):
+        number = int(match.group(1))
+        if number not in seen:
+            seen.append(number)
+    return seen
+
+
+@lru_cache(maxsize=4)
+def load_templates(prompts_dir: str) -> dict:
+    return json.loads((Path(prompts_dir) / "default_composer.json").read_text(encoding="utf-8"))
+
+
+class DefaultComposer:
+    """Composes answers from records; language-specific framing from the templates file."""
+
+    name = "default"
+
+    def __init__(self, plan: Plan, prompts_dir: Path):
+        self.plan = plan
+        self._templates = load_templates(str(prompts_dir))
+
+    # ------------------------------------------------------------ helpers
+    def t(self, query: Query | None, key: str, **values) -> str:
+        lang = "en" if query is not None and query.english else "zh"
+        return self._templates[lang][key].format(**values)
+
+    def _where(self, m: Measure) -> str:
+        part, section = self.plan.part(m.part_number), self.plan.section(m.section_number)
+        return f"{part.numeral}、{part.title} / {section.label}"
+
+    def units_line(self, m: Measure, query: Query | None = None) -> str:
+        groups = []
+        for role in Role:
+            names = [u.name for u in m.units_with_role(role)]
+            if names:
+                groups.append(f"{role.label}：{'、'.join(names)}")
+        return f"{'；'.join(groups)}{m.citation}"
+
+    def deadline_line(self, m: Measure, query: Query | None = None) -> str:
+        phrases = "；".join(d.phrase for d in m.deadlines)
+        return self.t(query, "deadline_line", phrases=phrases, cite=m.citation)
+
+    def best_sentences(self, m: Measure, query_text: str, limit: int = 2) -> list[str]:
+        """The measure's sentences that share most characters with the question."""
+        sentences = split_sentences(m.body)
+        if len(sentences) <= limit:
+            return sentences
+        q_grams = _bigrams(query_text)
+        scored = sorted(((len(_bigrams(s) & q_grams), -i, s) for i, s in enumerate(sentences)), reverse=True)
+        chosen = {s for _, _, s in scored[:limit]}
+        return [s for s in sentences if s in chosen]
+
+    # ------------------------------------------------------------ intents
+    def measure_details(self, numbers: list[int], query: Query) -> str:
+        lines = []
+        for number in numbers:
+            m = self.plan.measure(number)
+            lines.extend(self._direct_lines(m, query))
+        for number in numbers:
+            m = self.plan.measure(number)
+            lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
+            lines.append(f"> {m.body}{m.citation}")
+            lines.append(self.units_line(m, query))
+            if m.deadlines:
+                lines.append(self.deadline_line(m, query))
+        return "\n\n".join(lines)
+
+    def _direct_lines(self, m: Measure, query: Query) -> list[str]:
+        """The direct answer first when the question asks for a date, a unit or a number."""
+        lines = []
+        if Asks.DEADLINE in query.asks:
+            if m.deadlines:
+                lines.append(self.t(query, "direct_deadline", phrases="；".join(d.phrase for d in m.deadlines),
+                                    cite=m.citation))
+            else:
+                lines.append(self.t(query, "no_deadline", cite=m.citation))
+        if Asks.UNITS in query.asks:
+            lines.append(self.units_line(m, query))
+        if Asks.TARGET in query.asks and m.targets:
+            clauses = "；".join(dict.fromkeys(t.clause for t in m.targets))
+            lines.append(self.t(query, "direct_target", clauses=clauses, cite=m.citation))
+        return lines
+
+    def search_answer(self, numbers: list[int], query: Query) -> str:
+        lines = []
+        if numbers:
+            lines.extend(self._direct_lines(self.plan.measure(numbers[0]), query))
+        lines.append(self.t(query, "search_intro"))
+        for number in numbers:
+            m = self.plan.measure(number)
+            quoted = "".join(self.best_sentences(m, query.text))
+            lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
+            lines.append(f"> {quoted}{m.citation}")
+            lines.append(self.units_line(m, query))
+            if m.deadlines and Asks.DEADLINE not in query.asks:
+                lines.append(self.deadline_line(m, query))
+        return "\n\n".join(lines)
+
+    def unit_duties(self, unit: str, query: Query) -> tuple[str, dict]:
+        named: dict[str, list[int]] = {r.value: [] for r in Role}
+        via: dict[str, list[int]] = {}
+        for m in self.plan.measures:
+            mentions = [u for u in m.units if u.name == unit]
+            if mentions:
+                for u in mentions:
+                    if query.role is None or u.role == query.role:
+                        named[u.role.value].append(m.number)
+                continue
+            named_here = {u.name for u in m.units}
+            for u in m.units:
+                if u.is_designation and designation_covers(u.name, unit, named_here):
+                    if query.role is None or u.role == query.role:
+                        via.setdefault(u.name, []).append(m.number)
+                    break
+        total = sorted({n for ns in named.values() for n in ns})
+        lines = [self.t(query, "unit_summary", unit=unit, count=len(total))]
+        for role in Role:
+            numbers = named[role.value]
+            if not numbers:
+                continue
+            lines.append(self.t(query, "unit_role_heading", role=role.label, count=len(numbers)))
+            for number in numbers:
+                m = self.plan.measure(number)
+                first = split_sentences(m.body)[0]
+                deadline = ("（" + "；".join(d.phrase for d in m.deadlines) + "）") if m.deadlines else ""
+                lines.append(f"- {first}{deadline}{m.citation}")
+        if not total:
+            lines.append(self.t(query, "unit_not_named", unit=unit))
+        if via:
+            lines.append(self.t(query, "unit_via_heading", unit=unit))
+            for designation, numbers in via.items():
+                cites = "".join(f"【第{n}项】" for n in numbers)
+                lines.append(f"- {designation}：{cites}")
+        duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
+        return "\n".join(lines), duties
+
+    def deadlines(self, query: Query) -> tuple[str, list[int]]:
+        rows = []
+        for m in self.plan.measures:
+            if query.units and not set(query.units) & set(m.unit_names):
+                continue
+            for d in m.deadlines:
+                if query.annual and d.kind != DeadlineKind.ANNUAL:
+                    continue
+                if query.year is not None and d.year != query.year:
+                    continue
+                if query.month is not None and d.month is not None and d.month > query.month:
+                    continue
+                if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL:
+                    continue
+                rows.append((d.sort_key, d, m))
+        rows.sort(key=lambda row: (row[0], row[2].number))
+        numbers = list(dict.fromkeys(m.number for _, _, m in rows))
+        if not rows:
+            return self.t(query, "no_deadlines"), []
+        lines = [self.t(query, "deadline_summary", count=len(numbers))]
+        for _, d, m in rows:
+            clause = _clause_with(m.body, d.phrase)
+            lines.append(f"- **{d.phrase}**：{clause}{m.citation}")
+        return "\n".join(lines), numbers
+
+    def structure(self, query: Query) -> tuple[str, list[int]]:
+        plan = self.plan
+        if query.doc_field == "counts":
+            text = self.t(query, "counts", parts=len(plan.parts), sections=len(plan.sections),
+                          measures=len(plan.measures))
+            return text, []
+        if query.section:
+            s = plan.section(query.section)
+            part = plan.part(s.part_number)
+            lines = [self.t(query, "section_heading", label=s.label, part=part.label)]
+            if s.text:
+                lines.append(f"> {s.text}")
+            for n in s.measure_numbers:
+                m = plan.measure(n)
+                lines.append(f"- {split_sentences(m.body)[0]}{m.citation}")
+            return "\n".join(lines), list(s.measure_numbers)
+        part = plan.part(query.part)
+        numbers = [m.number for m in plan.measures_in_part(part.number)]
+        lines = [self.t(query, "part_heading", label=part.label, count=len(numbers))]
+        for sn in part.section_numbers:
+            s = plan.section(sn)
+            span = (f"{s.measure_numbers[0]}–{s.measure_numbers[-1]}" if s.measure_numbers else "")
+            cites = "".join(f"【第{n}项】" for n in s.measure_numbers)
+            lines.append(f"- {s.label}" + (f"：第{span}项 {cites}" if span else f"：{s.text[:60]}…"))
+        return "\n".join(lines), numbers
+
+    def document(self, query: Query) -> str:
+        doc = self.plan.document
+        values = {
+            "doc_number": doc.doc_number, "issue_date": doc.issue_date,
+            "issuers": "、".join(doc.issuing_offices), "title": doc.title,
+            "guiding_thought": doc.guiding_thought, "overall_goals": doc.overall_goals,
+            "closing": doc.closing, "preamble": doc.preamble,
+        }
+        return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
+
+    def refusal(self, query: Query, reason: str = "") -> str:
+        return self.t(query, "refusal", reason=reason)
+
+    def out_of_range(self, query: Query) -> str:
+        if query.out_of_range:
+            return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
+        return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),
+                      sections=len(self.plan.sections))
+
+
+def _bigrams(text: str) -> set[str]:
+    folded = fold_for_match(text)
+    return {folded[i:i + 2] for i in range(len(folded) - 1)}
+
+
+def _clause_with(body: str, phrase: str) -> str:
+    """The sentence of `body` that contains `phrase`."""
+    for sentence in split_sentences(body):
+        if phrase in sentence:
+            return sentence
+    return phrase
+
+
+__all__ = ["Answer", "DefaultComposer", "citations_in", "CITATION_RE"]

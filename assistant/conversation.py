@@ -1,0 +1,93 @@
+"""Follow-up questions resolved against the previous turn, deterministically.
+
+"那牵头单位是谁？", "它什么时候完成", "第二条呢", "其中哪一条和巡视巡察有关？", "统计局呢？"
+take their subject from the previous turn's measures, unit or intent.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import STOPWORDS, Tokenizer
+from .query import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Asks, Intent, Query)
+from .text import chinese_to_int
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a finished turn was about: enough to resolve the next question."""
+    query: Query
+    measures: tuple[int, ...]
+    units: tuple[str, ...]
+
+
+ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上)|这(条|项|个|些)|那(条|项|个|些)|它|其中|上述|上面|刚才|以上|呢|"
+                      r"\b(it|its|that|this|those|these|them|the first|the second)\b", re.I)
+ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
+EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
+CUE_WORDS = re.compile(r"那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|截止|期限|"
+                       r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊")
+
+
+def _residue(text: str, tokenizer: Tokenizer) -> list[str]:
+    """Content words left after removing follow-up cue words."""
+    stripped = CUE_WORDS.sub(" ", text)
+    return [w for w in tokenizer.content_words(stripped) if w not in STOPWORDS and len(w) > 1]
+
+
+def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
+    """Rewrite `query` using the previous turn when it is a follow-up; else return it unchanged."""
+    if previous is None or query.intent in (Intent.DOCUMENT, Intent.OUT_OF_RANGE):
+        return query
+    text = query.text
+    short = len(text) <= 24 or bool(ANAPHORA.search(text))
+    if not short:
+        return query
+    prev_measures = list(previous.measures)
+
+    ordinal = _ordinal(text)
+    if ordinal and len(prev_measures) >= 2 and (len(text) <= 10 or ANAPHORA.search(text)) \
+            and ordinal <= len(prev_measures):
+        return query.but(intent=Intent.MEASURE, measures=(prev_measures[ordinal - 1],))
+
+    if query.intent == Intent.MEASURE:
+        return query
+    if query.units and query.intent in (Intent.SEARCH, Intent.UNIT) and "呢" in text \
+            and previous.query.intent == Intent.UNIT:
+        return query.but(intent=Intent.UNIT, role=query.role or previous.query.role)
+    year = YEAR_RE.search(text)
+    if year and previous.query.intent == Intent.DEADLINES and len(text) <= 12:
+        return query.but(intent=Intent.DEADLINES, year=int(year.group(1)),
+                         month=int(year.group(2)) if year.group(2) else None, units=previous.query.units)
+    if ANNUAL_RE.search(text) and previous.query.intent == Intent.DEADLINES and len(text) <= 12:
+        return query.but(intent=Intent.DEADLINES, year=None, month=None, annual=True)
+
+    if WITHIN.search(text) and prev_measures and len(prev_measures) >= 2:
+        return query.but(intent=Intent.SEARCH, scope=tuple(prev_measures))
+
+    asks = set(query.asks)
+    if UNITS_ASK.search(text) or re.search(r"单位|部门", text):
+        asks.add(Asks.UNITS)
+    if DEADLINE_ASK.search(text) or re.search(r"时间|时限", text):
+        asks.add(Asks.DEADLINE)
+    if TARGET_ASK.search(text):
+        asks.add(Asks.TARGET)
+    if asks and prev_measures and not query.units and not _residue(text, tokenizer) \
+            and query.intent == Intent.SEARCH:
+        focus = tuple(prev_measures[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev_measures[:1])
+        return query.but(intent=Intent.MEASURE, measures=focus, asks=frozenset(asks))
+    if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
+        return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
+    return query
+
+
+def _ordinal(text: str) -> int | None:
+    match = ORDINAL.search(text)
+    if match:
+        token = match.group(1)
+        return int(token) if token.isdigit() else chinese_to_int(token)
+    for word, value in EN_ORDINAL.items():
+        if re.search(rf"\bthe {word}\b", text, re.I):
+            return value
+    return None

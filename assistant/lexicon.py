@@ -1,0 +1,121 @@
+"""Tokenization for lexical search: jieba with a user dictionary of units and plan terms,
+plus a small English glossary so English questions reach the Chinese text."""
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from .records import Plan
+from .units import DESIGNATIONS, UNITS
+
+STOPWORDS = frozenset(
+    "的 了 和 与 及 是 在 有 要 把 对 为 等 就 都 也 还 又 并 或 而 被 从 以 于 之 其 该 这 那 哪 些 个 吗 呢 吧 啊 呀 嘛 么 "
+    "什么 怎么 怎样 如何 哪些 哪个 哪里 多少 几 是否 是不是 有没有 能否 可以 需要 应该 应当 请问 请 一下 一些 "
+    "我 我们 你 你们 他 他们 它 它们 咱们 单位 方面 问题 工作 相关 有关 关于 方案 实施方案 规定 提到 提出 说 讲 "
+    "内容 具体 主要 一 二 三 谁 做 干 搞 负责 任务 措施 条 项 第 吗 里 中 上 下 去 来 到 让 给 会 能 得 着 过".split())
+
+ENGLISH_GLOSSARY: dict[str, str] = {
+    "administrative reconsideration": "行政复议", "reconsideration committee": "行政复议委员会",
+    "reconsideration": "行政复议", "law enforcement": "行政执法", "enforcement": "执法",
+    "administrative litigation": "行政诉讼", "appear in court": "出庭应诉", "court": "法院",
+    "legislation": "立法", "regulation": "规章", "normative document": "规范性文件",
+    "decision-making": "决策", "major administrative decision": "重大行政决策", "decision": "决策",
+    "business environment": "营商环境", "market access": "市场准入", "negative list": "负面清单",
+    "fair competition": "公平竞争", "supervision": "监管", "oversight": "监督",
+    "emergency": "突发事件", "emergencies": "突发事件", "public opinion": "舆情", "press conference": "新闻发布会",
+    "mediation": "调解", "adjudication": "行政裁决", "government affairs": "政务", "open government": "政务公开",
+    "information disclosure": "信息公开", "credibility": "诚信", "integrity": "诚信",
+    "digital": "数字", "platform": "平台", "data sharing": "数据共享", "data": "数据", "app": "APP",
+    "training": "培训", "hours": "学时", "legal advisers": "法律顾问", "legal adviser": "法律顾问",
+    "public lawyers": "公职律师", "annual report": "年度报告", "assessment": "考核", "evaluation": "评估",
+    "guiding ideology": "指导思想", "guiding thought": "指导思想", "overall goal": "总体目标", "goals": "总体目标",
+    "document number": "文号", "issued": "印发", "issue date": "印发日期", "measures": "措施",
+    "deadline": "底前", "power list": "权责清单", "responsibility list": "权责清单",
+    "certification": "证明事项", "notification and commitment": "告知承诺", "complaints": "投诉举报",
+    "penalty": "处罚", "punitive damages": "惩罚性赔偿", "case guidance": "案例指导",
+    "rule of law": "法治", "law-based government": "法治政府", "inspection": "督察", "supervisors": "监督员",
+    "public hearing": "听证", "comments": "征求意见", "public comment": "征求意见",
+}
+
+_EN_UNIT_NAMES: dict[str, str] = {
+    "audit": "审计厅", "justice": "司法厅", "judicial": "司法厅", "finance": "财政厅", "public security": "公安厅",
+    "police": "公安厅", "education": "教育厅", "civil affairs": "民政厅", "statistics": "统计局",
+    "market regulation": "市场监管厅", "market supervision": "市场监管厅", "development and reform": "发展改革委",
+    "general office": "政府办公厅", "emergency management": "应急厅", "health commission": "卫生健康委",
+    "health": "卫生健康委", "natural resources": "自然资源厅", "ecology": "生态环境厅", "environment": "生态环境厅",
+    "housing": "住房城乡建设厅", "transport": "交通运输厅", "water resources": "水利厅", "agriculture": "农业农村厅",
+    "commerce": "商务厅", "culture and tourism": "文化和旅游厅", "human resources": "人力资源社会保障厅",
+    "industry and information": "工业和信息化厅", "drug administration": "药监局", "organization department": "党委组织部",
+    "publicity department": "党委宣传部", "people's bank": "人民银行银川中心支行", "high court": "高级法院",
+    "higher people's court": "高级法院", "procuratorate": "检察院", "discipline inspection": "纪委监委",
+    "legislative affairs": "人大常委会法工委", "cyberspace": "党委网信办", "political and legal": "党委政法委",
+    "establishment": "党委编办", "party school": "党校",
+}
+
+
+def translate_english(question: str) -> str:
+    """Append Chinese equivalents of known English terms so lexical search can match."""
+    lowered = question.lower()
+    extra = [zh for en, zh in {**_EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()
+             if re.search(rf"\b{re.escape(en)}\b", lowered)]
+    return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
+
+
+def is_english(text: str) -> bool:
+    letters = sum(ch.isascii() and ch.isalpha() for ch in text)
+    cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return letters >= 6 and letters > 2 * cjk
+
+
+def plan_terms(plan: Plan) -> set[str]:
+    """Terms worth keeping whole: quoted phrases, section titles' key words, document names."""
+    terms: set[str] = set()
+    for m in plan.measures:
+        terms.update(t for t in re.findall(r"“([^”]{2,12})”", m.text))
+        terms.update(t for t in re.findall(r"《([^》]{2,30})》", m.text))
+    for s in plan.sections:
+        terms.update(w for w in re.split(r"[，、“”]", s.title) if 2 <= len(w) <= 8)
+    return terms
+
+
+class Tokenizer:
+    """jieba, with the plan's units and terms in a private user dictionary."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, plan: Plan):
+        import jieba
+        import logging
+        jieba.setLogLevel(logging.WARNING)
+        self._jieba = jieba.Tokenizer()
+        words = {a for u in UNITS for a in (u.name, *u.aliases)}
+        words |= {a for d in DESIGNATIONS for a in (d.name, *d.aliases)}
+        words |= plan_terms(plan)
+        words |= {"行政复议委员会", "告知承诺制", "出庭应诉", "法治政府", "行政裁决", "行政执法", "规范性文件",
+                  "重大行政决策", "合法性审查", "法律顾问", "公职律师", "政务公开", "政务诚信", "营商环境"}
+        with self._lock:
+            self._jieba.initialize()
+            for word in words:
+                if len(word) >= 2:
+                    self._jieba.add_word(word, freq=50000)
+
+    def words(self, text: str) -> list[str]:
+        with self._lock:
+            return [w for w in self._jieba.lcut_for_search(text) if w.strip()]
+
+    def content_words(self, text: str) -> list[str]:
+        return [w for w in self.words(text)
+                if w not in STOPWORDS and re.search(r"[\w%]", w) and not re.fullmatch(r"[\W_]+", w)]
+
+    def tokens(self, text: str) -> list[str]:
+        """BM25 tokens: content words plus CJK character bigrams (robust to paraphrase and typos)."""
+        tokens = [w.lower() for w in self.content_words(text)]
+        for run in re.findall(r"[\u4e00-\u9fff]{2,}", text):
+            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+        return tokens
+
+
+@lru_cache(maxsize=2)
+def tokenizer_for(plan: Plan) -> Tokenizer:
+    return Tokenizer(plan)

@@ -1,0 +1,112 @@
+"""Search over measures: dense (Chroma), BM25 (jieba tokens) and their reciprocal-rank fusion.
+
+Each retriever returns ``Hit`` lists ranked best first; ``HybridSearch`` fuses them and
+``PlanRetriever`` exposes the result as a LangChain retriever of Documents.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .chunks import measure_chunks
+from .lexicon import Tokenizer, is_english, translate_english
+from .records import Plan
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    number: int               # measure number
+    score: float              # the retriever's own score (cosine, BM25 or fused)
+    sources: dict = field(default_factory=dict, compare=False)   # per-retriever ranks
+
+
+class DenseSearch:
+    """multilingual-e5 query embedding against the persisted Chroma index."""
+
+    def __init__(self, index, embedder):
+        self.index = index
+        self.embedder = embedder
+
+    def search(self, query: str, k: int = 20, numbers: set[int] | None = None) -> list[Hit]:
+        vector = self.embedder.embed_queries([query])[0]
+        where = {"kind": "measure"}
+        rows = self.index.query(vector, k=max(k, 1) if numbers is None else 110, where=where)
+        hits = [Hit(int(meta["number"]), float(score)) for _, score, meta in rows]
+        if numbers is not None:
+            hits = [h for h in hits if h.number in numbers]
+        return hits[:k]
+
+
+class LexicalSearch:
+    """BM25 over jieba words and character bigrams of each measure (with its headings)."""
+
+    def __init__(self, plan: Plan, tokenizer: Tokenizer):
+        from rank_bm25 import BM25Okapi
+        self.tokenizer = tokenizer
+        chunks = measure_chunks(plan)
+        self.numbers = [c.measure_number for c in chunks]
+        self.bm25 = BM25Okapi([tokenizer.tokens(c.embed_text) for c in chunks])
+
+    def scores(self, query: str) -> np.ndarray:
+        if is_english(query):
+            query = translate_english(query)
+        tokens = self.tokenizer.tokens(query)
+        if not tokens:
+            return np.zeros(len(self.numbers))
+        return np.asarray(self.bm25.get_scores(tokens))
+
+    def search(self, query: str, k: int = 20, numbers: set[int] | None = None) -> list[Hit]:
+        scores = self.scores(query)
+        order = np.argsort(-scores)
+        hits = [Hit(self.numbers[i], float(scores[i])) for i in order if scores[i] > 0]
+        if numbers is not None:
+            hits = [h for h in hits if h.number in numbers]
+        return hits[:k]
+
+
+class HybridSearch:
+    """Reciprocal-rank fusion of dense and BM25 rankings."""
+
+    def __init__(self, dense: DenseSearch, lexical: LexicalSearch, depth: int = 30):
+        self.dense = dense
+        self.lexical = lexical
+        self.depth = depth
+
+    def search(self, query: str, k: int = 10, numbers: set[int] | None = None) -> list[Hit]:
+        rankings = {
+            "dense": self.dense.search(query, self.depth, numbers),
+            "bm25": self.lexical.search(query, self.depth, numbers),
+        }
+        fused: dict[int, float] = {}
+        sources: dict[int, dict] = {}
+        for name, hits in rankings.items():
+            for rank, hit in enumerate(hits, start=1):
+                fused[hit.number] = fused.get(hit.number, 0.0) + 1.0 / (RRF_K + rank)
+                sources.setdefault(hit.number, {})[name] = (rank, round(hit.score, 4))
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        return [Hit(n, s, sources[n]) for n, s in ranked[:k]]
+
+
+class PlanRetriever(BaseRetriever):
+    """LangChain retriever over the plan's measures (any of the searches above)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    search: object
+    plan: Plan
+    k: int = 5
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+                                ) -> list[Document]:
+        docs = []
+        for hit in self.search.search(query, self.k):
+            measure = self.plan.measure(hit.number)
+            docs.append(Document(page_content=measure.text,
+                                 metadata={"number": hit.number, "score": hit.score, **hit.sources}))
+        return docs

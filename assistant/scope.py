@@ -1,0 +1,78 @@
+"""Is a question covered by the plan at all? Decided from evidence, not hope.
+
+Signals: the question names another region (the plan covers Ningxia only); the share of its
+content words that occur anywhere in the plan; and the best dense similarity. Thresholds
+are in one place (``ScopeThresholds``) and were set on development questions, not the gold set.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import Tokenizer, is_english, translate_english
+from .records import Plan
+from .text import fold_for_match
+
+OTHER_REGIONS = (
+    "北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江", "安徽", "福建",
+    "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆", "四川", "贵州", "云南", "西藏",
+    "陕西", "甘肃", "青海", "新疆", "香港", "澳门", "台湾", "深圳", "广州", "杭州", "南京", "武汉", "成都",
+    "西安", "兰州", "美国", "日本", "英国", "欧盟", "俄罗斯", "韩国",
+    "Beijing", "Shanghai", "Guangdong", "Shenzhen", "Gansu", "Xinjiang", "Tibet", "Hong Kong", "Taiwan",
+    "United States", "USA", "Japan", "Europe",
+)
+
+
+@dataclass(frozen=True)
+class ScopeThresholds:
+    min_dense: float = 0.80          # below this the question is refused whatever the words say
+    weak_dense: float = 0.845        # below this, low word coverage also refuses
+    min_coverage: float = 0.5        # share of content words found in the plan
+
+
+@dataclass(frozen=True)
+class ScopeVerdict:
+    covered: bool
+    reason: str
+    coverage: float
+    dense_top: float
+    unknown_words: tuple[str, ...] = ()
+
+
+class ScopeGuard:
+    def __init__(self, plan: Plan, tokenizer: Tokenizer, thresholds: ScopeThresholds = ScopeThresholds()):
+        self.tokenizer = tokenizer
+        self.thresholds = thresholds
+        pieces = [m.text for m in plan.measures] + [s.title for s in plan.sections] + \
+                 [p.title for p in plan.parts] + list(vars(plan.document).values())
+        self._plan_text = fold_for_match("".join(str(p) for p in pieces))
+
+    def other_region(self, text: str) -> str | None:
+        for region in OTHER_REGIONS:
+            if re.search(rf"(?<![A-Za-z]){re.escape(region)}(?![A-Za-z])", text, re.I):
+                return region
+        return None
+
+    def coverage(self, text: str) -> tuple[float, tuple[str, ...]]:
+        if is_english(text):
+            translated = translate_english(text)
+            text = translated[len(text):]          # only the Chinese terms the glossary found
+            if not text.strip():
+                return 0.0, ()
+        words = [w for w in self.tokenizer.content_words(text) if len(w) >= 2 or w.isdigit()]
+        if not words:
+            return 1.0, ()
+        unknown = tuple(w for w in words if fold_for_match(w) not in self._plan_text)
+        return 1.0 - len(unknown) / len(words), unknown
+
+    def judge(self, text: str, dense_top: float) -> ScopeVerdict:
+        region = self.other_region(text)
+        coverage, unknown = self.coverage(text)
+        t = self.thresholds
+        if region:
+            return ScopeVerdict(False, f"（方案只适用于宁夏，不涉及{region}）", coverage, dense_top, unknown)
+        if dense_top < t.min_dense:
+            return ScopeVerdict(False, "", coverage, dense_top, unknown)
+        if coverage < t.min_coverage and dense_top < t.weak_dense:
+            return ScopeVerdict(False, "", coverage, dense_top, unknown)
+        return ScopeVerdict(True, "", coverage, dense_top, unknown)

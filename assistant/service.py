@@ -1,0 +1,198 @@
+"""The assistant: question in, grounded answer with verified citations out.
+
+Loads the plan, the embedding model and the index once; each ``ask`` validates the input,
+understands the question (resolving follow-ups against the history), routes it, retrieves
+where needed and composes the answer. The optional LLM composer is tried first when
+configured and falls back to the default composer on any failure.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from .answer import Answer, DefaultComposer, citations_in
+from .config import Settings, get_settings
+from .conversation import Turn, resolve
+from .index import PlanIndex
+from .inputs import InputProblem, clean_question
+from .lexicon import tokenizer_for
+from .plan import load_plan
+from .query import Intent, Query, understand
+from .retrieval import DenseSearch, HybridSearch, LexicalSearch
+from .scope import ScopeGuard
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Status:
+    embedding_model: str
+    composer: str
+    index_built_at: str
+    index_reused: bool
+    index_count: int
+    index_build_seconds: float
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, progress: bool = True, llm=None):
+        from .embeddings import load_embedder
+        self.settings = settings or get_settings()
+        self.plan = load_plan(self.settings.corpus_path)
+        self.embedder = load_embedder(self.settings)
+        self.index = PlanIndex(self.settings, self.embedder, self.plan)
+        self.index_info = self.index.ensure(progress=progress)
+        self.tokenizer = tokenizer_for(self.plan)
+        self.dense = DenseSearch(self.index, self.embedder)
+        self.lexical = LexicalSearch(self.plan, self.tokenizer)
+        self.hybrid = HybridSearch(self.dense, self.lexical)
+        self.scope = ScopeGuard(self.plan, self.tokenizer)
+        self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
+        self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan)
+
+    @property
+    def status(self) -> Status:
+        return Status(self.embedder.model_id, self.llm.name if self.llm else "default（离线，无LLM）",
+                      self.index_info.built_at, self.index_info.reused, self.index_info.count,
+                      self.index_info.build_seconds)
+
+    # ------------------------------------------------------------ public API
+    def ask(self, question, history: list[str] | None = None) -> Answer:
+        started = time.perf_counter()
+        try:
+            cleaned, notice = clean_question(question, self.settings.max_question_chars)
+        except InputProblem as problem:
+            return Answer(question=_as_text(question), answer=problem.message, citations=[], refused=False,
+                          intent="invalid", error=problem.code,
+                          latency_ms=(time.perf_counter() - started) * 1000)
+        previous = self._replay(history or [])
+        answer = self._answer(cleaned, previous)
+        answer.question = _as_text(question)
+        if notice:
+            answer.notice = notice
+            answer.answer = f"_{notice}_\n\n{answer.answer}"
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def stream(self, question, history: list[str] | None = None):
+        """Yield partial answer texts (LLM tokens when configured), then the final Answer."""
+        if self.llm is None:
+            answer = self.ask(question, history)
+            yield answer
+            return
+        started = time.perf_counter()
+        try:
+            cleaned, _ = clean_question(question, self.settings.max_question_chars)
+        except InputProblem:
+            yield self.ask(question, history)
+            return
+        previous = self._replay(history or [])
+        default = self._answer(cleaned, previous, use_llm=False)
+        if default.refused or default.intent != Intent.SEARCH.value:
+            default.latency_ms = (time.perf_counter() - started) * 1000
+            yield default
+            return
+        final = None
+        for item in self.llm.stream(cleaned, default, self.plan):
+            final = item
+            yield item
+        if isinstance(final, Answer):
+            final.latency_ms = (time.perf_counter() - started) * 1000
+
+    # ------------------------------------------------------------ internals
+    def _replay(self, history: list[str]) -> Turn | None:
+        turn = None
+        for earlier in history[-4:]:
+            try:
+                text, _ = clean_question(earlier, self.settings.max_question_chars)
+            except InputProblem:
+                continue
+            query = resolve(understand(text, self.plan), turn, self.tokenizer)
+            answer, _ = self._route(query)
+            turn = Turn(query, tuple(answer.measures), tuple(answer.units))
+        return turn
+
+    def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
+        query = resolve(understand(text, self.plan), previous, self.tokenizer)
+        answer, context = self._route(query)
+        if use_llm and self.llm is not None and context and not answer.refused:
+            answer = self.llm.compose(text, answer, context, self.plan)
+        answer.citations = citations_in(answer.answer)
+        return answer
+
+    def _route(self, query: Query) -> tuple[Answer, list[int]]:
+        """Answer from records for structured intents; retrieval for free questions.
+
+        Returns the answer and the measures given as context (for the optional LLM)."""
+        c = self.composer
+
+        def make(text: str, measures: list[int], refused: bool = False, **extra) -> Answer:
+            return Answer(question=query.original, answer=text, citations=citations_in(text), refused=refused,
+                          intent=query.intent.value, measures=measures, units=list(query.units), **extra)
+
+        if query.intent == Intent.OUT_OF_RANGE:
+            return make(c.out_of_range(query), [], refused=True), []
+        if query.intent == Intent.MEASURE:
+            numbers = list(query.measures)
+            return make(c.measure_details(numbers, query), numbers), numbers
+        if query.intent == Intent.DOCUMENT:
+            return make(c.document(query), []), []
+        if query.intent == Intent.STRUCTURE:
+            text, numbers = c.structure(query)
+            return make(text, numbers), []
+        if query.intent == Intent.DEADLINES:
+            text, numbers = c.deadlines(query)
+            return make(text, numbers), []
+        if query.intent == Intent.UNIT:
+            texts, all_named, duties_all = [], [], {}
+            for unit in query.units:
+                text, duties = c.unit_duties(unit, query)
+                texts.append(text)
+                all_named += [n for n in duties["all_named"] if n not in all_named]
+                duties_all = duties if not duties_all else {**duties_all, unit: duties}
+            return make("\n\n".join(texts), all_named, duties=duties_all), []
+        return self._search(query)
+
+    def _search(self, query: Query) -> tuple[Answer, list[int]]:
+        scope = set(query.scope) if query.scope else None
+        if query.units and scope is None:
+            # A unit plus a topic: search within the measures that name the unit.
+            named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
+            scope = named or None
+        hits = self.hybrid.search(query.text, k=5, numbers=scope)
+        dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
+        verdict = self.scope.judge(query.text, dense_top)
+        if not verdict.covered and not query.scope:
+            text = self.composer.refusal(query, verdict.reason)
+            return Answer(question=query.original, answer=text, citations=[], refused=True,
+                          intent=query.intent.value, measures=[], units=list(query.units)), []
+        numbers = _select(hits)
+        text = self.composer.search_answer(numbers, query)
+        answer = Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
+                        intent=query.intent.value, measures=[h.number for h in hits], units=list(query.units))
+        return answer, [h.number for h in hits[:5]]
+
+
+def _select(hits) -> list[int]:
+    """The top measure, plus runners-up that one retriever ranks first (a disagreement)."""
+    if not hits:
+        return []
+    chosen = [hits[0].number]
+    for hit in hits[1:3]:
+        if any(rank == 1 for rank, _ in hit.sources.values()):
+            chosen.append(hit.number)
+    return chosen
+
+
+def _as_text(question) -> str:
+    if isinstance(question, bytes):
+        return question.decode("utf-8", errors="replace")
+    return question if isinstance(question, str) else ("" if question is None else str(question))
+
+
+def _llm_from_settings(settings: Settings, plan):
+    if not settings.llm_base_url:
+        return None
+    from .llm import LLMComposer
+    return LLMComposer(settings, plan)
