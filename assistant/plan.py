@@ -111,7 +111,7 @@ def parse_deadlines(text: str) -> tuple[Deadline, ...]:
         found.append(Deadline(match.group(0), kind, int(year), int(month) if month else None))
     for match in ANNUAL_RE.finditer(text):
         found.append(Deadline(match.group(0), DeadlineKind.ANNUAL))
-    return tuple(found)
+    return tuple(dict.fromkeys(found))       # a date repeated in one measure counts once
 
 
 TARGET_RE = re.compile(

@@ -79,9 +79,11 @@ YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月)?")
 
 DOC_FIELDS = (
     ("doc_number", re.compile(r"文号|字号|发文号|文件号|document number|reference number", re.I)),
-    ("issue_date", re.compile(r"(印发|发布|发文|出台|下发).{0,6}(时间|日期|什么时候|哪天|何时|哪一天)|"
-                              r"什么时候(印发|发布|出台|下发)|when was .*(issued|published)|issue date", re.I)),
-    ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发的)|who issued", re.I)),
+    ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
+                              r"(时间|日期|什么时候|哪天|何时|哪一天)|什么时候(印发|发布|出台|下发))|印发日期|发文日期|"
+                              r"when was (the|this) (plan|document) (issued|published)|issue date", re.I)),
+    ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
+                           r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
     ("guiding_thought", re.compile(r"指导思想|guiding (thought|ideology|principle)", re.I)),
     ("overall_goals", re.compile(r"总体目标|总目标|主要目标|到2025年.*(目标|实现)|overall goals?|main goals?", re.I)),
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),

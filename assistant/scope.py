@@ -26,8 +26,8 @@ OTHER_REGIONS = (
 @dataclass(frozen=True)
 class ScopeThresholds:
     min_dense: float = 0.80          # below this the question is refused whatever the words say
-    weak_dense: float = 0.845        # below this, low word coverage also refuses
-    min_coverage: float = 0.5        # share of content words found in the plan
+    weak_dense: float = 0.90         # below this, low word coverage also refuses
+    min_coverage: float = 0.5        # share of content words found in the plan (at most this refuses)
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,6 @@ class ScopeGuard:
             return ScopeVerdict(False, f"（方案只适用于宁夏，不涉及{region}）", coverage, dense_top, unknown)
         if dense_top < t.min_dense:
             return ScopeVerdict(False, "", coverage, dense_top, unknown)
-        if coverage < t.min_coverage and dense_top < t.weak_dense:
+        if coverage == 0.0 or (coverage <= t.min_coverage and dense_top < t.weak_dense):
             return ScopeVerdict(False, "", coverage, dense_top, unknown)
         return ScopeVerdict(True, "", coverage, dense_top, unknown)

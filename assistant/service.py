@@ -66,6 +66,8 @@ class Assistant:
             return Answer(question=_as_text(question), answer=problem.message, citations=[], refused=False,
                           intent="invalid", error=problem.code,
                           latency_ms=(time.perf_counter() - started) * 1000)
+        if self.llm is not None and history:
+            cleaned = self.llm.rewrite(cleaned, history)
         previous = self._replay(history or [])
         answer = self._answer(cleaned, previous)
         answer.question = _as_text(question)

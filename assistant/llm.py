@@ -1,0 +1,116 @@
+"""Optional LLM composer behind any OpenAI-compatible chat endpoint (LangChain).
+
+The model sees only the retrieved measures. Its output is never trusted: every sentence's
+citations must be among the measures it was given, and every sentence must be supported
+by the text of the measures it cites (``grounding.is_supported``). Unsupported sentences
+are dropped; if nothing grounded remains, or the endpoint times out or fails, the default
+composer's answer is returned with a notice.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .answer import Answer, citations_in
+from .config import Settings
+from .grounding import cited_sentences, is_supported
+from .records import Plan
+
+log = logging.getLogger(__name__)
+
+FALLBACK_NOTICE = "大模型服务暂不可用，已改用离线回答。"
+UNGROUNDED_NOTICE = "已删除{count}句无法在方案中核实的内容。"
+
+
+def _read(prompts_dir: Path, name: str) -> str:
+    return (prompts_dir / name).read_text(encoding="utf-8")
+
+
+class LLMComposer:
+    def __init__(self, settings: Settings, plan: Plan, chat_model=None):
+        from langchain_core.prompts import ChatPromptTemplate
+        self.settings = settings
+        self.plan = plan
+        self.name = f"LLM（{settings.llm_model} @ {settings.llm_base_url}）"
+        self.chat = chat_model or self._chat_model(settings)
+        self.prompt = ChatPromptTemplate.from_messages([
+            ("system", _read(settings.prompts_dir, "llm_system.md")),
+            ("human", _read(settings.prompts_dir, "llm_user.md")),
+        ])
+        self.rewrite_prompt = ChatPromptTemplate.from_messages([
+            ("human", _read(settings.prompts_dir, "llm_rewrite.md"))])
+
+    @staticmethod
+    def _chat_model(settings: Settings):
+        from langchain_openai import ChatOpenAI
+        return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
+                          timeout=settings.llm_timeout, max_retries=0, temperature=0)
+
+    # ------------------------------------------------------------ helpers
+    def _context(self, numbers: list[int]) -> str:
+        return "\n".join(f"【第{n}项】{self.plan.measure(n).text}" for n in numbers)
+
+    def verify(self, text: str, allowed: list[int]) -> tuple[str, int]:
+        """Keep only sentences whose citations were given and whose content they support."""
+        kept, dropped = [], 0
+        for sentence in cited_sentences(text):
+            cites = [n for n in sentence.citations if n in allowed]
+            sources = [self.plan.measure(n).text for n in cites]
+            if cites and len(cites) == len(sentence.citations) and is_supported(sentence.text, sources):
+                kept.append(sentence.text + "".join(f"【第{n}项】" for n in cites))
+            else:
+                dropped += 1
+        return "\n\n".join(kept), dropped
+
+    def _finish(self, raw: str, fallback: Answer, allowed: list[int]) -> Answer:
+        verified, dropped = self.verify(raw, allowed)
+        if not verified:
+            return self._fallback(fallback, "大模型的回答无法在方案中核实，已改用离线回答。")
+        notice = UNGROUNDED_NOTICE.format(count=dropped) if dropped else ""
+        answer = Answer(question=fallback.question, answer=verified, citations=citations_in(verified),
+                        refused=False, intent=fallback.intent, measures=fallback.measures,
+                        units=fallback.units, composer="llm", notice=notice)
+        if notice:
+            answer.answer += f"\n\n_{notice}_"
+        return answer
+
+    @staticmethod
+    def _fallback(default: Answer, notice: str = FALLBACK_NOTICE) -> Answer:
+        default.composer = "default (LLM fallback)"
+        default.notice = notice
+        default.answer = f"_{notice}_\n\n{default.answer}"
+        return default
+
+    # ------------------------------------------------------------ API
+    def compose(self, question: str, default: Answer, context: list[int], plan: Plan | None = None) -> Answer:
+        try:
+            message = (self.prompt | self.chat).invoke({"context": self._context(context), "question": question})
+            return self._finish(str(message.content), default, context)
+        except Exception as exc:  # timeout, connection error, bad response: offline answer instead
+            log.warning("LLM composer failed: %s", exc)
+            return self._fallback(default)
+
+    def stream(self, question: str, default: Answer, plan: Plan | None = None):
+        """Yield growing partial texts, then the verified final Answer."""
+        context = default.measures[:5]
+        buffer = ""
+        try:
+            for chunk in (self.prompt | self.chat).stream({"context": self._context(context), "question": question}):
+                buffer += str(chunk.content)
+                yield buffer
+        except Exception as exc:
+            log.warning("LLM stream failed: %s", exc)
+            yield self._fallback(default)
+            return
+        yield self._finish(buffer, default, context)
+
+    def rewrite(self, question: str, history: list[str]) -> str:
+        """History-aware rewriting of a follow-up into a standalone question."""
+        try:
+            message = (self.rewrite_prompt | self.chat).invoke(
+                {"history": "\n".join(f"- {h}" for h in history[-4:]), "question": question})
+            text = str(message.content).strip()
+            return text if 0 < len(text) <= 300 else question
+        except Exception as exc:
+            log.warning("LLM rewrite failed: %s", exc)
+            return question
