@@ -137,7 +137,7 @@ class DefaultComposer:
         lines.append(self.t(query, "search_intro"))
         for number in numbers:
             m = self.plan.measure(number)
-            quoted = "".join(self.best_sentences(m, query.text))
+            quoted = "".join(self.best_sentences(m, query.search_text))
             lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
             lines.append(f"> {quoted}{m.citation}")
             lines.append(self.units_line(m, query))
@@ -229,9 +229,8 @@ class DefaultComposer:
         lines = [self.t(query, "part_heading", label=part.label, count=len(numbers))]
         for sn in part.section_numbers:
             s = plan.section(sn)
-            span = (f"{s.measure_numbers[0]}–{s.measure_numbers[-1]}" if s.measure_numbers else "")
             cites = "".join(f"【第{n}项】" for n in s.measure_numbers)
-            lines.append(f"- {s.label}" + (f"：第{span}项 {cites}" if span else f"：{s.text[:60]}…"))
+            lines.append(f"- {s.label}{cites}" if cites else f"- {s.label}：{s.text[:60]}…")
         return "\n".join(lines), numbers
 
     def document(self, query: Query) -> str:

@@ -38,6 +38,28 @@ ENGLISH_GLOSSARY: dict[str, str] = {
     "penalty": "处罚", "punitive damages": "惩罚性赔偿", "case guidance": "案例指导",
     "rule of law": "法治", "law-based government": "法治政府", "inspection": "督察", "supervisors": "监督员",
     "public hearing": "听证", "comments": "征求意见", "public comment": "征求意见",
+    "set up": "建立", "establish": "建立", "build": "建设", "review": "审查", "officers": "人员", "personnel": "人员",
+    "staff": "工作人员", "draft": "草案", "regulations": "规章", "rules": "规章", "period": "期限",
+    "committee": "委员会", "head": "负责人", "heads": "负责人", "leaders": "领导干部", "officials": "领导干部",
+    "appearance rate": "出庭率", "appear": "出庭", "lawsuit": "诉讼", "litigation": "诉讼", "procuratorial": "检察",
+    "accountability": "问责", "audit": "审计", "budget": "预算", "funding": "经费", "examination": "考试",
+    "certificate": "证件", "uniform": "制式服装", "equipment": "装备", "case": "案件", "cases": "案例",
+    "archive": "归档", "files": "案卷", "risk": "风险", "hazard": "危险源", "disaster": "灾害",
+    "epidemic": "疫情", "public health": "公共卫生", "personal information": "个人信息", "price gouging": "哄抬物价",
+    "volunteers": "志愿者", "villages": "村", "communities": "社区", "township": "乡镇", "towns": "乡镇",
+    "county": "县", "counties": "县", "city": "市", "cities": "市", "grassroots": "基层",
+    "reform": "改革", "approval": "审批", "license": "许可", "licenses": "许可", "permit": "许可",
+    "investment": "投资", "foreign investment": "外商投资", "monopoly": "垄断", "anti-monopoly": "反垄断",
+    "unfair competition": "不正当竞争", "enterprises": "企业", "companies": "企业", "private": "民营",
+    "property rights": "产权", "hotline": "热线", "online": "网上", "mobile": "掌上", "smart": "智慧",
+    "big data": "大数据", "artificial intelligence": "人工智能", "cloud": "云计算", "e-government": "政务服务",
+    "government services": "政务服务", "one-stop": "一网通办", "cross-province": "跨省通办",
+    "discretion": "裁量", "discretionary": "裁量", "fines": "罚款", "penalties": "处罚", "punishment": "处罚",
+    "minor violations": "轻微违法", "report": "报告", "annual": "每年", "every year": "每年",
+    "study": "学法", "lectures": "讲座", "theory": "理论研究", "research": "研究", "publicity": "宣传",
+    "commendation": "表彰", "rewards": "奖励", "awards": "表彰", "demonstration": "示范创建",
+    "civil code": "民法典", "constitution": "宪法", "bond": "债务", "debt": "债务", "contracts": "违约",
+    "dispute": "纠纷", "disputes": "纠纷", "petition": "信访", "administrative": "行政",
 }
 
 _EN_UNIT_NAMES: dict[str, str] = {
@@ -60,7 +82,7 @@ def translate_english(question: str) -> str:
     """Append Chinese equivalents of known English terms so lexical search can match."""
     lowered = question.lower()
     extra = [zh for en, zh in {**_EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()
-             if re.search(rf"\b{re.escape(en)}\b", lowered)]
+             if re.search(rf"\b{re.escape(en)}(s|es)?\b", lowered)]
     return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 

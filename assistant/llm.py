@@ -55,7 +55,7 @@ class LLMComposer:
         kept, dropped = [], 0
         for sentence in cited_sentences(text):
             cites = [n for n in sentence.citations if n in allowed]
-            sources = [self.plan.measure(n).text for n in cites]
+            sources = [self.plan.citable_text(n) for n in cites]
             if cites and len(cites) == len(sentence.citations) and is_supported(sentence.text, sources):
                 kept.append(sentence.text + "".join(f"【第{n}项】" for n in cites))
             else:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from .lexicon import is_english
+from .lexicon import is_english, translate_english
 from .records import Plan, Role
 from .text import chinese_to_int, normalize
 from .units import all_aliases, find_units_in_text
@@ -50,6 +50,11 @@ class Query:
     asks: frozenset = field(default_factory=frozenset)
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval sees: English questions carry their glossary translations."""
+        return translate_english(self.text) if self.english else self.text
 
     def but(self, **changes) -> "Query":
         return replace(self, **changes)

@@ -140,6 +140,13 @@ class Plan:
             self._by_number.update({m.number: m for m in self.measures})
         return self._by_number.get(number)
 
+    def citable_text(self, number: int) -> str:
+        """What a citation 【第N项】 vouches for: the measure with its part and section titles."""
+        m = self.measure(number)
+        if m is None:
+            return ""
+        return f"{self.part(m.part_number).label}\n{self.section(m.section_number).label}\n{m.text}"
+
     def part(self, number: int) -> Part | None:
         return next((p for p in self.parts if p.number == number), None)
 

@@ -14,7 +14,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .chunks import measure_chunks
-from .lexicon import Tokenizer, is_english, translate_english
+from .lexicon import Tokenizer
 from .records import Plan
 
 RRF_K = 60
@@ -55,8 +55,6 @@ class LexicalSearch:
         self.bm25 = BM25Okapi([tokenizer.tokens(c.embed_text) for c in chunks])
 
     def scores(self, query: str) -> np.ndarray:
-        if is_english(query):
-            query = translate_english(query)
         tokens = self.tokenizer.tokens(query)
         if not tokens:
             return np.zeros(len(self.numbers))

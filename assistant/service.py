@@ -162,7 +162,7 @@ class Assistant:
             # A unit plus a topic: search within the measures that name the unit.
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
             scope = named or None
-        hits = self.hybrid.search(query.text, k=5, numbers=scope)
+        hits = self.hybrid.search(query.search_text, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top)
         if not verdict.covered and not query.scope:

@@ -20,17 +20,13 @@ def strip_control(text: str) -> str:
 
 
 def remove_cjk_spaces(text: str) -> str:
-    """'2022 年 6 月前' -> '2022年6月前'; spaces only survive between two Latin words."""
-    pattern = re.compile(rf"(?<=[{_TIGHT}])[ \u3000\t]+(?=[{_TIGHT}])")
+    """'2022 年 6 月前' -> '2022年6月前'; a space survives unless a CJK character or full-width
+    punctuation sits on one side of it ("measure 71" keeps its space)."""
+    return _CJK_GAP.sub("", text)
 
-    def keep_latin_gap(match: re.Match) -> str:
-        before = text[match.start() - 1]
-        after = text[match.end()] if match.end() < len(text) else ""
-        if before.isascii() and before.isalpha() and after.isascii() and after.isalpha():
-            return " "
-        return ""
 
-    return pattern.sub(keep_latin_gap, text)
+_WIDE = CJK + r"（）〔〕《》“”‘’、，。：；！？—…"
+_CJK_GAP = re.compile(rf"(?<=[{_WIDE}])[ \u3000\t]+(?=[{_TIGHT}])|(?<=[{_TIGHT}])[ \u3000\t]+(?=[{_WIDE}])")
 
 
 def unify_punctuation(text: str) -> str:

@@ -39,7 +39,7 @@ def test_good_completion_is_kept_and_grounded(assistant, stub):
     assert set(answer.citations) <= given
     for sentence in cited_sentences(answer.answer):
         if sentence.citations:
-            sources = [assistant.plan.measure(n).text for n in sentence.citations]
+            sources = [assistant.plan.citable_text(n) for n in sentence.citations]
             assert is_supported(sentence.text, sources)
     prompt = str(stub.requests[-1]["messages"])
     assert "【第69项】" in prompt and "只依据" in prompt

@@ -1,0 +1,140 @@
+"""Answering through the Python API: routing, complete unit duties, deadlines, refusals,
+follow-ups, English framing, and grounding by construction."""
+import pytest
+
+from assistant.grounding import cited_sentences, is_supported
+from assistant.query import Intent, understand
+from assistant.records import Role
+
+
+@pytest.mark.parametrize("question,number", [
+    ("第38项", 38), ("第38条讲的是什么", 38), ("措施38", 38), ("第一百零五条", 105),
+    ("measure 71", 71), ("What does measure 71 require?", 71), ("第三十项是什么内容", 30),
+])
+def test_measure_lookup(assistant, question, number):
+    answer = assistant.ask(question)
+    assert answer.intent == "measure"
+    assert answer.citations == [number]
+    assert assistant.plan.measure(number).body[:20] in answer.answer
+
+
+@pytest.mark.parametrize("question", ["第120项是什么", "第111条", "measure 150"])
+def test_measure_out_of_range_is_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused and answer.citations == []
+    assert "110" in answer.answer
+
+
+def named_measures(plan, unit, role=None):
+    return sorted(m.number for m in plan.measures
+                  if any(u.name == unit and (role is None or u.role == role) for u in m.units))
+
+
+@pytest.mark.parametrize("question,unit", [
+    ("审计厅要做什么", "自治区审计厅"), ("我是统计局的，我们要干什么", "自治区统计局"),
+    ("发改委有哪些任务", "自治区发展改革委"), ("司法厅的职责", "自治区司法厅"),
+    ("What must the Audit Department do?", "自治区审计厅"),
+])
+def test_unit_duties_are_complete(assistant, question, unit):
+    answer = assistant.ask(question)
+    expected = named_measures(assistant.plan, unit)
+    assert answer.intent == "unit"
+    assert answer.duties["all_named"] == expected
+    assert set(expected) <= set(answer.citations)
+
+
+def test_unit_duties_grouped_by_role_and_designation(assistant, plan):
+    answer = assistant.ask("卫健委牵头哪些任务")
+    assert answer.duties["named"]["牵头"] == named_measures(plan, "自治区卫生健康委", Role.LEAD)
+    answer = assistant.ask("统计局要做什么")
+    assert "自治区政府各部门" in answer.duties["via_designation"]
+    assert "通过集合性表述" in answer.answer
+    # 其他有关部门 never covers a department named in the same measure
+    for numbers in assistant.ask("司法厅要做什么").duties["via_designation"].values():
+        for n in numbers:
+            assert "自治区司法厅" not in plan.measure(n).unit_names
+
+
+def test_deadline_list(assistant, plan):
+    answer = assistant.ask("2022年底前要完成哪些任务")
+    expected = sorted({m.number for m in plan.measures for d in m.deadlines if d.year == 2022})
+    assert answer.intent == "deadlines"
+    assert sorted(answer.citations) == expected
+    assert "2022年6月底前" in answer.answer
+
+
+def test_when_question_gives_the_date_first(assistant):
+    answer = assistant.ask("行政复议委员会什么时候建立")
+    assert answer.citations[0] == 69
+    first_line = answer.answer.splitlines()[0]
+    assert "2022年6月前" in first_line
+
+
+@pytest.mark.parametrize("question,fact", [
+    ("文号是多少", "宁党厅字〔2021〕39号"), ("方案是什么时候印发的", "2021年11月16日"),
+    ("一共多少项措施", "110"), ("指导思想是什么", "高举中国特色社会主义伟大旗帜"),
+    ("总体目标是什么", "政府行为全面纳入法治轨道"), ("第七部分讲什么", "健全社会矛盾纠纷行政预防调处化解体系"),
+    ("（二十一）是哪一节", "发挥行政复议化解行政争议主渠道作用"),
+])
+def test_structure_and_document_facts(assistant, question, fact):
+    answer = assistant.ask(question)
+    assert fact in answer.answer and not answer.refused
+
+
+@pytest.mark.parametrize("question", [
+    "护照怎么办理", "宁夏去年GDP是多少", "个人所得税怎么交", "北京市法治政府建设有什么要求",
+    "What is the GDP of Ningxia?", "明天会下雨吗",
+])
+def test_questions_outside_the_plan_are_refused(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused
+    assert answer.citations == []
+
+
+def test_followups_resolve_against_previous_turn(assistant):
+    leads = assistant.ask("那牵头单位是谁？", history=["行政复议委员会什么时候建立"])
+    assert leads.citations == [69] and "自治区司法厅" in leads.answer.splitlines()[0]
+    second = assistant.ask("第二条呢", history=["2022年底前要完成哪些任务"])
+    listed = assistant.ask("2022年底前要完成哪些任务").citations
+    assert second.citations == [listed[1]]
+    within = assistant.ask("其中哪一条和巡视巡察有关？", history=["审计厅要做什么"])
+    assert within.citations[0] == 30
+    other_unit = assistant.ask("统计局呢？", history=["审计厅要做什么"])
+    assert other_unit.intent == "unit" and other_unit.duties["unit"] == "自治区统计局"
+    # without history the same words mean measure 2
+    assert assistant.ask("第二条呢").citations == [2]
+
+
+def test_english_questions_get_english_framing(assistant):
+    answer = assistant.ask("When must the administrative reconsideration committees be set up?")
+    assert answer.citations[0] == 69
+    assert answer.answer.startswith("**Deadline: 2022年6月前**")
+
+
+@pytest.mark.parametrize("question", [
+    "行政复议委员会什么时候建立", "审计厅要做什么", "2022年底前要完成哪些任务", "执法人员每年要培训多少学时",
+    "政府规章草案征求意见要多长时间", "第七部分讲什么",
+])
+def test_every_cited_sentence_is_supported_by_its_measure(assistant, question):
+    answer = assistant.ask(question)
+    cited = [s for s in cited_sentences(answer.answer) if s.citations]
+    assert cited
+    for sentence in cited:
+        sources = [assistant.plan.citable_text(n) for n in sentence.citations]
+        assert is_supported(sentence.text, sources), sentence
+
+
+def test_understanding_routes(plan):
+    assert understand("第七部分讲什么", plan).intent == Intent.STRUCTURE
+    assert understand("审计厅要做什么", plan).intent == Intent.UNIT
+    assert understand("2023年底前要完成什么任务", plan).intent == Intent.DEADLINES
+    assert understand("营商环境条例什么时候出台", plan).intent == Intent.SEARCH
+    assert understand("文号", plan).intent == Intent.DOCUMENT
+
+
+def test_contract_fields(assistant):
+    record = assistant.ask("行政复议委员会什么时候建立").to_dict()
+    for key, kind in (("question", str), ("answer", str), ("citations", list), ("refused", bool),
+                      ("latency_ms", float)):
+        assert isinstance(record[key], kind)
+    assert all(isinstance(n, int) for n in record["citations"])
