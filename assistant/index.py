@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +26,9 @@ from .records import Plan
 
 MANIFEST = "current.json"
 BATCH = 16
+# Passage vectors already computed in this process, by (model id, text): a rebuild after a
+# corpus edit only embeds the chunks that changed.
+_VECTOR_MEMO: dict[tuple[str, str], list[float]] = {}
 
 
 class IndexUnavailable(RuntimeError):
@@ -131,7 +135,8 @@ class PlanIndex:
         started = time.perf_counter()
         chunks = all_chunks(self.plan)
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        name = f"{self.settings.collection}-{self.key}-{stamp}"
+        # unique per build: Chroma caches clients by path within a process
+        name = f"{self.settings.collection}-{self.key}-{stamp}-{uuid.uuid4().hex[:6]}"
         index_dir = self.settings.index_dir
         build_dir = index_dir / name
         client = _client(self.settings, build_dir)
@@ -142,10 +147,9 @@ class PlanIndex:
         bar = _progress_bar(len(chunks), progress)
         for start in range(0, len(chunks), BATCH):
             batch = chunks[start:start + BATCH]
-            vectors = self.embedder.embed_passages([c.embed_text for c in batch])
             collection.add(ids=[c.id for c in batch], documents=[c.text for c in batch],
                            metadatas=[_clean_metadata(c.metadata) for c in batch],
-                           embeddings=[v.tolist() for v in vectors])
+                           embeddings=self._vectors([c.embed_text for c in batch]))
             bar.update(len(batch))
         bar.close()
         if collection.count() != len(chunks):
@@ -162,6 +166,14 @@ class PlanIndex:
         self._collection = collection
         self._remove_stale(previous, keep=name)
         return _info_from(manifest, reused=False)
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        model = self.embedder.model_id
+        missing = [t for t in texts if (model, t) not in _VECTOR_MEMO]
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_passages(missing)):
+                _VECTOR_MEMO[(model, text)] = vector.tolist()
+        return [_VECTOR_MEMO[(model, t)] for t in texts]
 
     def _remove_stale(self, previous: dict | None, keep: str) -> None:
         index_dir = self.settings.index_dir
