@@ -122,7 +122,8 @@ class DefaultComposer:
                 lines.append(self.t(query, "direct_deadline", phrases="；".join(d.phrase for d in m.deadlines),
                                     cite=m.citation))
             else:
-                lines.append(self.t(query, "no_deadline", cite=m.citation))
+                # a claim of absence cannot be quoted, so it names the measure without a citation
+                lines.append(self.t(query, "no_deadline", number=m.number))
         if Asks.UNITS in query.asks:
             lines.append(self.units_line(m, query))
         if Asks.TARGET in query.asks and m.targets:
@@ -135,9 +136,9 @@ class DefaultComposer:
         if numbers:
             lines.extend(self._direct_lines(self.plan.measure(numbers[0]), query))
         lines.append(self.t(query, "search_intro"))
-        for number in numbers:
+        for rank, number in enumerate(numbers):
             m = self.plan.measure(number)
-            quoted = "".join(self.best_sentences(m, query.search_text))
+            quoted = m.body if rank == 0 else "".join(self.best_sentences(m, query.search_text))
             lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
             lines.append(f"> {quoted}{m.citation}")
             lines.append(self.units_line(m, query))
@@ -174,7 +175,11 @@ class DefaultComposer:
                 deadline = ("（" + "；".join(d.phrase for d in m.deadlines) + "）") if m.deadlines else ""
                 lines.append(f"- {first}{deadline}{m.citation}")
         if not total:
-            lines.append(self.t(query, "unit_not_named", unit=unit))
+            named_any = any(unit in m.unit_names for m in self.plan.measures)
+            if named_any and query.role is not None:
+                lines.append(self.t(query, "unit_not_in_role", unit=unit, role=query.role.label))
+            else:
+                lines.append(self.t(query, "unit_not_named", unit=unit))
         if via:
             lines.append(self.t(query, "unit_via_heading", unit=unit))
             for designation, numbers in via.items():
@@ -188,6 +193,8 @@ class DefaultComposer:
         for m in self.plan.measures:
             if query.units and not set(query.units) & set(m.unit_names):
                 continue
+            if query.scope and m.number not in query.scope:
+                continue
             for d in m.deadlines:
                 if query.annual and d.kind != DeadlineKind.ANNUAL:
                     continue
@@ -199,14 +206,31 @@ class DefaultComposer:
                     continue
                 rows.append((d.sort_key, d, m))
         rows.sort(key=lambda row: (row[0], row[2].number))
+        if query.doc_field in ("earliest", "latest") and rows:
+            edge = rows[0][0] if query.doc_field == "earliest" else rows[-1][0]
+            rows = [row for row in rows if row[0] == edge]
         numbers = list(dict.fromkeys(m.number for _, _, m in rows))
         if not rows:
             return self.t(query, "no_deadlines"), []
-        lines = [self.t(query, "deadline_summary", count=len(numbers))]
+        key = {"earliest": "deadline_earliest", "latest": "deadline_latest"}.get(query.doc_field, "deadline_summary")
+        lines = [self.t(query, key, count=len(numbers), label=rows[0][1].label)]
         for _, d, m in rows:
             clause = _clause_with(m.body, d.phrase)
             lines.append(f"- **{d.phrase}**：{clause}{m.citation}")
         return "\n".join(lines), numbers
+
+    def targets(self, query: Query) -> tuple[str, list[int]]:
+        """Every numeric target, or those with a given value ("100%")."""
+        wanted = query.doc_field
+        rows = [(m, t) for m in self.plan.measures for t in m.targets
+                if wanted is None or t.value == wanted or f"{t.quantity}{t.unit}" == wanted]
+        if not rows:
+            return self.t(query, "no_targets"), []
+        numbers = list(dict.fromkeys(m.number for m, _ in rows))
+        lines = [self.t(query, "target_summary", count=len(numbers))]
+        for m, t in rows:
+            lines.append(f"- **{t.value}**：{_clause_with(m.body, t.clause)}{m.citation}")
+        return "\n".join(dict.fromkeys(lines)), numbers
 
     def structure(self, query: Query) -> tuple[str, list[int]]:
         plan = self.plan
@@ -240,6 +264,8 @@ class DefaultComposer:
             "issuers": "、".join(doc.issuing_offices), "title": doc.title,
             "guiding_thought": doc.guiding_thought, "overall_goals": doc.overall_goals,
             "closing": doc.closing, "preamble": doc.preamble,
+            "recipients": doc.notice.splitlines()[0].rstrip("：:") if doc.notice else "",
+            "publication": doc.publication_note.strip("（）()"),
         }
         return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
 
@@ -247,6 +273,8 @@ class DefaultComposer:
         return self.t(query, "refusal", reason=reason)
 
     def out_of_range(self, query: Query) -> str:
+        if query.year is not None:
+            return self.t(query, "out_of_range_period", year=query.year)
         if query.out_of_range:
             return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
         return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),

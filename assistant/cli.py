@@ -138,11 +138,6 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def cmd_eval(args) -> int:
-    from evals.run import main as eval_main
-    return eval_main(args.rest)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m assistant",
                                      description="宁夏法治政府建设实施方案问答助手")
@@ -169,13 +164,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("eval", help="运行评测并写出报告")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_eval)
+    sub.add_parser("eval", help="运行评测并写出报告（参数同 python -m evals）")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:          # options belong to the evaluation's own parser
+        from evals.run import main as eval_main
+        return eval_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -51,8 +51,24 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
             and ordinal <= len(prev_measures):
         return query.but(intent=Intent.MEASURE, measures=(prev_measures[ordinal - 1],))
 
+    step = _step(text)
+    if step and prev_measures and len(text) <= 12:
+        target = prev_measures[0] + step
+        if 1 <= target <= 110:
+            return query.but(intent=Intent.MEASURE, measures=(target,))
     if query.intent == Intent.MEASURE:
         return query
+    if query.intent == Intent.DEADLINES and query.year is None and not query.units and not query.annual \
+            and len(prev_measures) >= 2 and previous.query.intent != Intent.DEADLINES:
+        return query.but(scope=tuple(prev_measures))
+    singular = SINGULAR.search(text)
+    if singular and prev_measures and not query.units:
+        # "那条/这条/它" points at the one measure the previous answer was about
+        asks = _asks(query, text)
+        return query.but(intent=Intent.MEASURE, measures=(prev_measures[0],), asks=frozenset(asks))
+    if previous.query.intent == Intent.UNIT and query.role is not None and not query.units \
+            and ANAPHORA.search(text):
+        return query.but(intent=Intent.UNIT, units=previous.units or previous.query.units)
     if query.units and query.intent in (Intent.SEARCH, Intent.UNIT) and "呢" in text \
             and previous.query.intent == Intent.UNIT:
         return query.but(intent=Intent.UNIT, role=query.role or previous.query.role)
@@ -66,13 +82,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
     if WITHIN.search(text) and prev_measures and len(prev_measures) >= 2:
         return query.but(intent=Intent.SEARCH, scope=tuple(prev_measures))
 
-    asks = set(query.asks)
-    if UNITS_ASK.search(text) or re.search(r"单位|部门", text):
-        asks.add(Asks.UNITS)
-    if DEADLINE_ASK.search(text) or re.search(r"时间|时限", text):
-        asks.add(Asks.DEADLINE)
-    if TARGET_ASK.search(text):
-        asks.add(Asks.TARGET)
+    asks = _asks(query, text)
     if asks and prev_measures and not query.units and not _residue(text, tokenizer) \
             and query.intent == Intent.SEARCH:
         focus = tuple(prev_measures[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev_measures[:1])
@@ -80,6 +90,29 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
     return query
+
+
+SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项)|^它|它的|\b(it|its|that one|this one)\b", re.I)
+
+
+def _asks(query: Query, text: str) -> set:
+    asks = set(query.asks)
+    if UNITS_ASK.search(text) or re.search(r"单位|部门", text):
+        asks.add(Asks.UNITS)
+    if DEADLINE_ASK.search(text) or re.search(r"时间|时限", text):
+        asks.add(Asks.DEADLINE)
+    if TARGET_ASK.search(text):
+        asks.add(Asks.TARGET)
+    return asks
+
+
+def _step(text: str) -> int:
+    """+1 for "下一项/下一条/next", -1 for "上一项/前一条/previous", else 0."""
+    if re.search(r"下一(项|条|个)|后一(项|条)|\bnext\b", text, re.I):
+        return 1
+    if re.search(r"上一(项|条|个)|前一(项|条)|\bprevious\b", text, re.I):
+        return -1
+    return 0
 
 
 def _ordinal(text: str) -> int | None:

@@ -118,11 +118,18 @@ class Tokenizer:
         words |= plan_terms(plan)
         words |= {"行政复议委员会", "告知承诺制", "出庭应诉", "法治政府", "行政裁决", "行政执法", "规范性文件",
                   "重大行政决策", "合法性审查", "法律顾问", "公职律师", "政务公开", "政务诚信", "营商环境"}
+        import jieba.posseg
+        self._pos = jieba.posseg.POSTokenizer(self._jieba)
         with self._lock:
             self._jieba.initialize()
             for word in words:
                 if len(word) >= 2:
                     self._jieba.add_word(word, freq=50000)
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech flag) pairs from jieba's tagger over the same dictionary."""
+        with self._lock:
+            return [(p.word, p.flag) for p in self._pos.lcut(text) if p.word.strip()]
 
     def words(self, text: str) -> list[str]:
         with self._lock:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from .lexicon import is_english, translate_english
+from .lexicon import STOPWORDS, is_english, translate_english
 from .records import Plan, Role
 from .text import chinese_to_int, normalize
 from .units import all_aliases, find_units_in_text
@@ -22,8 +22,9 @@ class Intent(str, Enum):
     DEADLINES = "deadlines"        # 2022年底前要完成哪些任务
     STRUCTURE = "structure"        # 第七部分讲什么 / 一共多少项
     DOCUMENT = "document"          # 文号 / 印发日期 / 指导思想
+    TARGETS = "targets"            # 有哪些量化指标 / 要求达到100%的指标
     SEARCH = "search"              # everything else: hybrid retrieval
-    OUT_OF_RANGE = "out_of_range"  # 第120项
+    OUT_OF_RANGE = "out_of_range"  # 第120项, 2030年的任务
 
 
 class Asks(str, Enum):
@@ -89,29 +90,56 @@ DOC_FIELDS = (
                               r"when was (the|this) (plan|document) (issued|published)|issue date", re.I)),
     ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
+    ("recipients", re.compile(r"(印发|发|下发|发送)给(了)?(哪些|谁|哪个)|主送|发送范围|发给谁|who (was|is) it sent to",
+                              re.I)),
+    ("publication", re.compile(r"(能|可以|是否|能不能|可不可以)(对外)?公开|公开发布|保密|密级|publicly available",
+                               re.I)),
     ("guiding_thought", re.compile(r"指导思想|guiding (thought|ideology|principle)", re.I)),
-    ("overall_goals", re.compile(r"总体目标|总目标|主要目标|到2025年.*(目标|实现)|overall goals?|main goals?", re.I)),
+    ("overall_goals", re.compile(r"总体目标|总目标|主要目标|2035年|到2025年.*(目标|实现)|overall goals?|main goals?|"
+                                 r"2035", re.I)),
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
-    ("closing", re.compile(r"结尾|最后一段|落实要求")),
-    ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定")),
+    ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
+                            r"上位(文件|依据)|纲要|why was (the|this) plan", re.I)),
+    ("closing", re.compile(r"结尾|最后一段|谁(来|负责)?督促|督促检查|抓落实|落实要求", re.I)),
 )
-COUNT_RE = re.compile(r"(一共|总共|共有|多少|几)\s*(项|条|个)?\s*(措施|任务|部分|节|小节|举措|项|条)|"
+COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条)?\s*(措施|任务|部分|节|小节|举措|项|条|章|板块)|"
                       r"how many (measures|parts|sections)", re.I)
-DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|截止|期限|时限|时间节点|多久|底前|完成时间|啥时候|"
+DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|截止|时限|时间节点|底前|完成时间|啥时候|"
                           r"\bwhen\b|deadline|by when", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪个单位|哪些单位|哪些部门|哪个部门|"
-                       r"谁是|由谁|\bwho\b|which (unit|department)s?", re.I)
-TARGET_ASK = re.compile(r"多少|几(个|次|期|天|日|小时|学时)|百分之|比例|出庭率|答复率|不少于|至少|\bhow (many|much|long)\b",
-                        re.I)
+                       r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
+TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|小时|学时|项)|百分之|比例|出庭率|答复率|不少于|至少|"
+                        r"\bhow (many|much|long)\b", re.I)
 DUTY_CUE = re.compile(r"做什么|干什么|干啥|做啥|要做|要干|职责|任务|负责|承担|牵头|参加|参与|工作|涉及|有哪些|"
                       r"哪些事|what (must|should|does)|duties|responsib|tasks?|involved", re.I)
-ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|lead", re.I)),
-             (Role.PARTICIPANT, re.compile(r"参加|参与|配合|participat", re.I)),
+# 参与 is read as "involved in any role"; only the plan's own role words filter by role.
+ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
+             (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
              (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
-DEADLINE_LIST_CUE = re.compile(r"哪些|什么任务|什么工作|要完成|到期|任务|工作|清单|列表|时间表|所有|全部|which|what (tasks|measures)|list",
-                               re.I)
-TIMELINE_RE = re.compile(r"时间表|时间节点有哪些|所有.{0,4}(期限|截止)|全部.{0,4}(期限|截止)|timeline", re.I)
+DEADLINE_LIST_CUE = re.compile(r"哪些|什么任务|什么工作|什么事|哪件事|哪几|要完成|完成什么|干成|做完|办成|到期|任务|工作|清单|"
+                               r"列表|时间表|所有|全部|\bwhich\b|what (tasks|measures|must)|\blist\b", re.I)
+TIMELINE_RE = re.compile(r"时间表|时间节点有哪些|所有.{0,4}(期限|截止)|全部.{0,4}(期限|截止)|(带|有)(截止|完成)?(时间|期限|时限)的|"
+                         r"截止时间的|timeline", re.I)
+EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
+                        r"(earliest|latest|last) deadline", re.I)
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
+TARGET_LIST_RE = re.compile(r"(量化|数字|数量|百分比|具体)(指标|要求|目标)|指标有哪些|哪些指标|(达到|达)\s*\d+%|numeric targets?",
+                            re.I)
+LAST_RE = re.compile(r"最后一(个)?(部分|章|节|小节|项|条)|last (part|section|measure)", re.I)
+STRUCTURE_CUE = re.compile(r"部分|章|节|板块|section|part", re.I)
+LAW_ARTICLE = re.compile(r"(》|法|条例|规定|办法|纲要)\s*第\s*[0-9零〇一二两三四五六七八九十百]+\s*条")
+# Words that frame a question without naming its topic (removed when looking for a topic).
+_FRAMING = re.compile(
+    r"方案|实施方案|措施|任务|举措|工作|单位|部门|自治区|宁夏|我们|我是|我在|咱们|请问|一下|哪些|哪个|什么|怎么|"
+    r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
+    r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
+    r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
+    r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
+    r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
+_TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
+_EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|unit|units|autonomous|region|"
+                           r"regional|ningxia|government|people's|my|we|our|us|i|am|from|work|at|have|has|to)\b", re.I)
+PLAN_START, PLAN_END, GOAL_YEAR = 2021, 2025, 2035
 
 
 def _find(patterns, text: str) -> list[int]:
@@ -124,7 +152,47 @@ def _find(patterns, text: str) -> list[int]:
     return found
 
 
-def understand(question: str, plan: Plan) -> Query:
+def topic_words(text: str, tokenizer) -> list[str]:
+    """Content words beyond unit names and question framing: what the question is about."""
+    stripped = text
+    for alias in sorted(all_aliases(), key=len, reverse=True):
+        if len(alias) >= 2:
+            stripped = stripped.replace(alias, " ")
+    from .lexicon import _EN_UNIT_NAMES
+    for english in sorted(_EN_UNIT_NAMES, key=len, reverse=True):
+        stripped = re.sub(rf"\b{re.escape(english)}\b", " ", stripped, flags=re.I)
+    stripped = _EN_ORG_WORDS.sub(" ", stripped)
+    stripped = _FRAMING.sub(" ", stripped)
+    if tokenizer is None:
+        return re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}", stripped)
+    # Only substantive words name a topic: nouns, verbal nouns, adjectives, idioms, Latin words.
+    return [w for w, flag in tokenizer.tagged(stripped)
+            if len(w) >= 2 and flag[:1] in _TOPIC_FLAGS and w not in STOPWORDS]
+
+
+def _title_match(text: str, plan: Plan) -> tuple[int | None, int | None]:
+    """A part or section named by its title ("“放管服”改革那一节")."""
+    grams = _bigrams(text)
+    best, best_score = (None, None), 0.0
+    for section in plan.sections:
+        title = _bigrams(section.title)
+        score = len(title & grams) / max(len(title), 1)
+        if score > best_score:
+            best, best_score = (None, section.number), score
+    for part in plan.parts:
+        title = _bigrams(part.title)
+        score = len(title & grams) / max(len(title), 1)
+        if score > best_score:
+            best, best_score = (part.number, None), score
+    return best if best_score >= 0.5 else (None, None)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def understand(question: str, plan: Plan, tokenizer=None) -> Query:
     """Classify a (cleaned) question and pull out the entities it names."""
     text = normalize(question)
     english = is_english(text)
@@ -141,7 +209,9 @@ def understand(question: str, plan: Plan) -> Query:
                  asks=frozenset(asks))
     total = len(plan.measures)
 
-    measures = _find(MEASURE_PATTERNS, text)
+    measures = _find(MEASURE_PATTERNS, LAW_ARTICLE.sub(" ", text))
+    if LAST_RE.search(text) and re.search(r"项|条|measure", LAST_RE.search(text).group(0)):
+        measures = measures or [total]
     if measures:
         valid = tuple(n for n in measures if 1 <= n <= total)
         if not valid:
@@ -152,30 +222,71 @@ def understand(question: str, plan: Plan) -> Query:
         if pattern.search(text):
             return base.but(intent=Intent.DOCUMENT, doc_field=name)
 
+    years = [int(y) for y in re.findall(r"(20[0-9]{2})\s*年?", text)]
+    if any(y < PLAN_START or (PLAN_END < y < GOAL_YEAR) or y > GOAL_YEAR for y in years):
+        return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=years[0])
+
+    topic = topic_words(text, tokenizer)
+    structure = _structure(text, plan, base, topic)
+    if structure is not None:
+        return structure
+
+    year_match = YEAR_RE.search(text)
+    annual = bool(ANNUAL_RE.search(text))
+    extreme = EXTREME_RE.search(text)
+    if extreme:
+        latest = bool(re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I))
+        return base.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest")
+    if (year_match and DEADLINE_LIST_CUE.search(text)) or TIMELINE_RE.search(text) or \
+            (annual and DEADLINE_LIST_CUE.search(text) and not topic):
+        year = int(year_match.group(1)) if year_match else None
+        month = int(year_match.group(2)) if year_match and year_match.group(2) else None
+        return base.but(intent=Intent.DEADLINES, year=year, month=month,
+                        annual=annual and year is None, units=units)
+    if TARGET_LIST_RE.search(text) and DEADLINE_LIST_CUE.search(text):
+        value = re.search(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)", text)
+        return base.but(intent=Intent.TARGETS, doc_field=value.group(0).replace(" ", "") if value else None)
+
+    if len(units) >= 2 and JOINT_RE.search(text) and not topic:
+        shared = tuple(m.number for m in plan.measures
+                       if all(_names_unit(m, u, role) for u in units))
+        if shared:
+            return base.but(intent=Intent.MEASURE, measures=shared)
+    if units and not topic and (DUTY_CUE.search(text) or _mostly_unit(text, units)):
+        return base.but(intent=Intent.UNIT)
+    return base
+
+
+JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
+
+
+def _names_unit(measure, unit: str, role: Role | None) -> bool:
+    return any(u.name == unit and (role is None or u.role == role) for u in measure.units)
+
+
+def _structure(text: str, plan: Plan, base: Query, topic: list[str]) -> Query | None:
+    explicit = PART_PATTERNS[0].search(text) or SECTION_PATTERNS[1].search(text)
+    if COUNT_RE.search(text) and not explicit and not base.units and \
+            (base.english or not [w for w in topic if not COUNT_RE.search(w)]):
+        return base.but(intent=Intent.STRUCTURE, doc_field="counts")
     parts = _find(PART_PATTERNS, text)
-    sections = [n for n in _find(SECTION_PATTERNS, text)]
+    sections = _find(SECTION_PATTERNS, text)
+    last = LAST_RE.search(text)
+    if last and not parts and not sections:
+        if re.search(r"节|section", last.group(0), re.I):
+            sections = [len(plan.sections)]
+        elif re.search(r"部分|章|part", last.group(0), re.I):
+            parts = [len(plan.parts)]
+    if not parts and not sections and STRUCTURE_CUE.search(text):
+        part, section = _title_match(text, plan)
+        parts, sections = ([part] if part else []), ([section] if section else [])
     if parts or sections:
         part = parts[0] if parts else None
         section = sections[0] if sections else None
         if (part and part > len(plan.parts)) or (section and section > len(plan.sections)):
             return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, part=part, section=section)
         return base.but(intent=Intent.STRUCTURE, part=part, section=section)
-    if COUNT_RE.search(text) and not units:
-        return base.but(intent=Intent.STRUCTURE, doc_field="counts")
-
-    year_match = YEAR_RE.search(text)
-    annual = bool(ANNUAL_RE.search(text))
-    if (year_match and DEADLINE_LIST_CUE.search(text)) or TIMELINE_RE.search(text) or \
-            (annual and DEADLINE_LIST_CUE.search(text) and not units):
-        year = int(year_match.group(1)) if year_match else None
-        month = int(year_match.group(2)) if year_match and year_match.group(2) else None
-        if year is None or 2021 <= year <= 2035:
-            return base.but(intent=Intent.DEADLINES, year=year, month=month,
-                            annual=annual and year is None, units=units)
-
-    if units and (DUTY_CUE.search(text) or _mostly_unit(text, units)) and not (asks - {Asks.UNITS}):
-        return base.but(intent=Intent.UNIT)
-    return base
+    return None
 
 
 def _mostly_unit(text: str, units: tuple[str, ...]) -> bool:

@@ -141,11 +141,15 @@ class Plan:
         return self._by_number.get(number)
 
     def citable_text(self, number: int) -> str:
-        """What a citation 【第N项】 vouches for: the measure with its part and section titles."""
+        """What a citation 【第N项】 vouches for: the measure's text, its part and section titles,
+        and its structured fields (canonical unit names by role, deadlines, targets)."""
         m = self.measure(number)
         if m is None:
             return ""
-        return f"{self.part(m.part_number).label}\n{self.section(m.section_number).label}\n{m.text}"
+        roles = "；".join(f"{role.label}：{'、'.join(u.name for u in m.units_with_role(role))}"
+                         for role in Role if m.units_with_role(role))
+        return "\n".join([self.part(m.part_number).label, self.section(m.section_number).label, m.text, roles,
+                          "；".join(d.phrase for d in m.deadlines), "；".join(t.value for t in m.targets)])
 
     def part(self, number: int) -> Part | None:
         return next((p for p in self.parts if p.number == number), None)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .lexicon import Tokenizer, is_english, translate_english
+from .query import topic_words
 from .records import Plan
 from .text import fold_for_match
 
@@ -25,9 +26,10 @@ OTHER_REGIONS = (
 
 @dataclass(frozen=True)
 class ScopeThresholds:
-    min_dense: float = 0.80          # below this the question is refused whatever the words say
-    weak_dense: float = 0.90         # below this, low word coverage also refuses
-    min_coverage: float = 0.5        # share of content words found in the plan (at most this refuses)
+    min_dense: float = 0.84          # below this the question is refused whatever the words say
+    weak_dense: float = 0.87         # below this, low word coverage (<= min_coverage) also refuses
+    min_coverage: float = 0.5        # share of topic words found in the plan
+    unknown_noun_dense: float = 0.86 # below this, a noun the plan never uses also refuses
 
 
 @dataclass(frozen=True)
@@ -54,25 +56,47 @@ class ScopeGuard:
         return None
 
     def coverage(self, text: str) -> tuple[float, tuple[str, ...]]:
+        """Share of the question's topic words (unit names and framing removed) found in the plan."""
         if is_english(text):
             translated = translate_english(text)
             text = translated[len(text):]          # only the Chinese terms the glossary found
             if not text.strip():
                 return 0.0, ()
-        words = [w for w in self.tokenizer.content_words(text) if len(w) >= 2 or w.isdigit()]
+        words = [w for w in topic_words(text, self.tokenizer) if len(w) >= 2 or w.isdigit()]
         if not words:
             return 1.0, ()
         unknown = tuple(w for w in words if fold_for_match(w) not in self._plan_text)
         return 1.0 - len(unknown) / len(words), unknown
 
-    def judge(self, text: str, dense_top: float) -> ScopeVerdict:
+    def judge(self, text: str, dense_top: float, names_units: bool = False) -> ScopeVerdict:
+        """Refuse on another region, a weak best match, or topic words the plan never uses.
+
+        A question that names the plan's units is about the plan unless none of its topic
+        words occur in the plan ("司法厅厅长是谁")."""
         region = self.other_region(text)
         coverage, unknown = self.coverage(text)
         t = self.thresholds
+
+        def verdict(covered: bool, reason: str = "") -> ScopeVerdict:
+            return ScopeVerdict(covered, reason, coverage, dense_top, unknown)
+
         if region:
-            return ScopeVerdict(False, f"（方案只适用于宁夏，不涉及{region}）", coverage, dense_top, unknown)
+            return verdict(False, f"（方案只适用于宁夏，不涉及{region}）")
+        if coverage == 0.0:
+            return verdict(False)
+        if names_units:
+            return verdict(True)
         if dense_top < t.min_dense:
-            return ScopeVerdict(False, "", coverage, dense_top, unknown)
-        if coverage == 0.0 or (coverage <= t.min_coverage and dense_top < t.weak_dense):
-            return ScopeVerdict(False, "", coverage, dense_top, unknown)
-        return ScopeVerdict(True, "", coverage, dense_top, unknown)
+            return verdict(False)
+        if coverage <= t.min_coverage and dense_top < t.weak_dense:
+            return verdict(False)
+        if self._unknown_noun(unknown) and dense_top < t.unknown_noun_dense:
+            return verdict(False)
+        return verdict(True)
+
+    def _unknown_noun(self, unknown: tuple[str, ...]) -> bool:
+        """A noun the plan never uses names a topic outside it (护照, GDP, 资金)."""
+        for word in unknown:
+            if any(flag.startswith(("n", "eng")) and w == word for w, flag in self.tokenizer.tagged(word)):
+                return True
+        return False

@@ -110,13 +110,13 @@ class Assistant:
                 text, _ = clean_question(earlier, self.settings.max_question_chars)
             except InputProblem:
                 continue
-            query = resolve(understand(text, self.plan), turn, self.tokenizer)
+            query = resolve(understand(text, self.plan, self.tokenizer), turn, self.tokenizer)
             answer, _ = self._route(query)
             turn = Turn(query, tuple(answer.measures), tuple(answer.units))
         return turn
 
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
-        query = resolve(understand(text, self.plan), previous, self.tokenizer)
+        query = resolve(understand(text, self.plan, self.tokenizer), previous, self.tokenizer)
         answer, context = self._route(query)
         if use_llm and self.llm is not None and context and not answer.refused:
             answer = self.llm.compose(text, answer, context, self.plan)
@@ -146,14 +146,18 @@ class Assistant:
         if query.intent == Intent.DEADLINES:
             text, numbers = c.deadlines(query)
             return make(text, numbers), []
+        if query.intent == Intent.TARGETS:
+            text, numbers = c.targets(query)
+            return make(text, numbers), []
         if query.intent == Intent.UNIT:
-            texts, all_named, duties_all = [], [], {}
+            texts, per_unit = [], []
             for unit in query.units:
                 text, duties = c.unit_duties(unit, query)
                 texts.append(text)
-                all_named += [n for n in duties["all_named"] if n not in all_named]
-                duties_all = duties if not duties_all else {**duties_all, unit: duties}
-            return make("\n\n".join(texts), all_named, duties=duties_all), []
+                per_unit.append(duties)
+            all_named = sorted({n for d in per_unit for n in d["all_named"]})
+            duties = {**per_unit[0], "all_named": all_named, "per_unit": per_unit} if len(per_unit) > 1 else per_unit[0]
+            return make("\n\n".join(texts), all_named, duties=duties), []
         return self._search(query)
 
     def _search(self, query: Query) -> tuple[Answer, list[int]]:
@@ -164,15 +168,16 @@ class Assistant:
             scope = named or None
         hits = self.hybrid.search(query.search_text, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
-        verdict = self.scope.judge(query.text, dense_top)
+        verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units))
         if not verdict.covered and not query.scope:
             text = self.composer.refusal(query, verdict.reason)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units)), []
         numbers = _select(hits)
         text = self.composer.search_answer(numbers, query)
+        about = numbers + [h.number for h in hits if h.number not in numbers]
         answer = Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
-                        intent=query.intent.value, measures=[h.number for h in hits], units=list(query.units))
+                        intent=query.intent.value, measures=about, units=list(query.units))
         return answer, [h.number for h in hits[:5]]
 
 

@@ -1,0 +1,351 @@
+"""Run the gold set through the assistant and the baselines; score; write the reports.
+
+    python -m evals [--limit N] [--no-baselines] [--out DIR] [--gate]
+    python -m assistant eval [same options]
+
+``evaluate(assistant, items)`` does the work for an already-built ``Assistant`` (the tests
+share one); ``main`` loads the assistant, evaluates and writes ``latest.md``,
+``latest.json`` and ``latest.png`` into the output folder.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .metrics import ItemScore, aggregate, score_item
+from .ragas_metrics import RagasReport, ragas_scores, samples_from
+from .thresholds import GateCheck, check_gate
+
+EVALS_DIR = Path(__file__).resolve().parent
+GOLD_PATH = EVALS_DIR / "gold.jsonl"
+DEFAULT_OUT = EVALS_DIR / "reports"
+SYSTEM = "system"
+CATEGORY_ORDER = ("measure", "unit", "deadline", "target", "structure", "document", "refusal",
+                  "multiturn", "english")
+ANSWER_PREVIEW = 200
+
+# (figure key, row label) of the overall table, in display order.
+OVERALL_ROWS: tuple[tuple[str, str], ...] = (
+    ("hit@1", "retrieval hit@1"), ("hit@3", "retrieval hit@3"), ("hit@5", "retrieval hit@5"),
+    ("mrr", "retrieval MRR"), ("citation_precision", "citation precision"),
+    ("citation_recall", "citation recall"), ("unit_recall", "unit-duty recall"),
+    ("unit_precision", "unit-duty precision"), ("key_fact_accuracy", "key-fact accuracy"),
+    ("refusal_precision", "refusal precision"), ("refusal_recall", "refusal recall"),
+    ("grounding", "grounding"), ("cited_sentence_share", "cited-sentence share (info)"),
+    ("answer_accuracy", "answer accuracy (combined)"),
+    ("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)"),
+)
+CATEGORY_COLUMNS: tuple[str, ...] = ("items", "hit@1", "hit@3", "mrr", "citation_precision",
+                                     "citation_recall", "unit_recall", "key_fact_accuracy",
+                                     "grounding", "refusal_recall", "answer_accuracy")
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ data
+def load_gold(path: Path = GOLD_PATH) -> list[dict]:
+    """The gold items, one JSON object per non-empty line."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Run:
+    """One answering system's results and per-item scores, aligned with the items."""
+    name: str
+    results: list[dict]
+    scores: list[ItemScore]
+    seconds: float
+
+    def figures(self) -> dict:
+        return {"overall": aggregate(self.scores), "by_category": by_category(self.scores)}
+
+
+@dataclass
+class Evaluation:
+    items: list[dict]
+    runs: dict[str, Run]
+    seconds: float
+    ragas: RagasReport
+    info: dict = field(default_factory=dict)
+
+    @property
+    def system(self) -> Run:
+        return self.runs[SYSTEM]
+
+    def gate(self) -> list[GateCheck]:
+        return check_gate(aggregate(self.system.scores))
+
+
+def by_category(scores: Sequence[ItemScore]) -> dict[str, dict]:
+    """Aggregate figures per category, in the canonical category order."""
+    present = {s.category for s in scores}
+    ordered = [c for c in CATEGORY_ORDER if c in present] + sorted(present - set(CATEGORY_ORDER))
+    return {c: aggregate([s for s in scores if s.category == c]) for c in ordered}
+
+
+def measure_texts(plan) -> dict[int, str]:
+    """What a citation vouches for: the measure's text, titles and structured fields."""
+    return {m.number: plan.citable_text(m.number) for m in plan.measures}
+
+
+# ------------------------------------------------------------------ answering
+def _safe(answer: Callable[[], dict]) -> dict:
+    """Run one answer; an exception becomes an empty answer carrying the error."""
+    started = time.perf_counter()
+    try:
+        return answer()
+    except Exception as exc:  # one broken answer must not stop the evaluation
+        log.exception("answer failed")
+        return {"answer": "", "citations": [], "refused": False, "measures": [],
+                "latency_ms": (time.perf_counter() - started) * 1000,
+                "error": f"{type(exc).__name__}: {exc}"}
+
+
+def answer_items(name: str, items: Sequence[dict], answer: Callable[[dict], dict],
+                 texts: Mapping[int, str], progress: bool = True) -> Run:
+    """Answer every item with ``answer(item)`` (a tqdm bar when ``progress``) and score it."""
+    from tqdm import tqdm
+    started = time.perf_counter()
+    results = [_safe(lambda item=item: answer(item))
+               for item in tqdm(items, desc=f"eval {name}", unit="q", disable=not progress)]
+    scores = [score_item(item, result, texts) for item, result in zip(items, results)]
+    return Run(name, results, scores, time.perf_counter() - started)
+
+
+def system_answer(assistant) -> Callable[[dict], dict]:
+    return lambda item: assistant.ask(item["question"], item.get("history") or []).to_dict()
+
+
+def evaluate(assistant, items: Sequence[dict], baselines: bool = True, progress: bool = True,
+             rag_dir: Path | None = None) -> Evaluation:
+    """Answer ``items`` with the assistant (with history) and, optionally, the three
+    baselines (question only); score everything; run RAGAS when an endpoint is configured."""
+    started = time.perf_counter()
+    items = list(items)
+    texts = measure_texts(assistant.plan)
+    runs = {SYSTEM: answer_items(SYSTEM, items, system_answer(assistant), texts, progress)}
+    info = {"embedding_model": assistant.embedder.model_id, "composer": assistant.status.composer}
+    if baselines:
+        from .baselines import BaselineSet
+        build_started = time.perf_counter()
+        baseline_set = BaselineSet.from_assistant(assistant, rag_dir)
+        info["baseline_build_seconds"] = round(time.perf_counter() - build_started, 2)
+        try:
+            for baseline in baseline_set.baselines:
+                runs[baseline.name] = answer_items(baseline.name, items,
+                                                   lambda item, b=baseline: b.answer(item["question"]),
+                                                   texts, progress)
+        finally:
+            baseline_set.close()
+    samples = samples_from(items, runs[SYSTEM].results, texts)
+    ragas = ragas_scores(assistant.settings, assistant.embedder, samples)
+    return Evaluation(items, runs, time.perf_counter() - started, ragas, info)
+
+
+# ------------------------------------------------------------------ formatting
+def fmt(value, key: str = "") -> str:
+    """A figure for a table: 3 decimals, latencies in whole ms, ``n/a`` for ``None``."""
+    if value is None:
+        return "n/a"
+    if key == "items" or isinstance(value, int):
+        return str(value)
+    if key.startswith("latency"):
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def overall_table(figures: Mapping[str, Mapping]) -> list[str]:
+    names = list(figures)
+    rows = [[label, *(fmt(figures[n]["overall"].get(key), key) for n in names)] for key, label in OVERALL_ROWS]
+    return _table(["metric", *names], rows)
+
+
+def category_table(category_figures: Mapping[str, Mapping]) -> list[str]:
+    rows = [[c, *(fmt(f.get(k), k) for k in CATEGORY_COLUMNS)] for c, f in category_figures.items()]
+    return _table(["category", *CATEGORY_COLUMNS], rows)
+
+
+def comparison_by_category(figures: Mapping[str, Mapping], key: str) -> list[str]:
+    names = list(figures)
+    categories = list(figures[SYSTEM]["by_category"])
+    rows = [[c, *(fmt(figures[n]["by_category"].get(c, {}).get(key), key) for n in names)] for c in categories]
+    return _table(["category", *names], rows)
+
+
+def _one_line(text: str, limit: int = ANSWER_PREVIEW) -> str:
+    return text[:limit].replace("\n", " ⏎ ").replace("`", "'")
+
+
+def failure_entry(item: Mapping, result: Mapping, score: ItemScore) -> list[str]:
+    history = item.get("history") or []
+    lines = [f"### {item['id']} ({item['category']}) — failed: {', '.join(score.failed_metrics())}", "",
+             f"- question: {item['question']}"]
+    if history:
+        lines.append(f"- history: {' / '.join(history)}")
+    lines += [
+        f"- expected: {item.get('expected')} (match {item.get('match')}); "
+        f"cited: {result.get('citations')}; measures: {result.get('measures')}",
+        f"- refused: {result.get('refused')} (gold {item.get('refused')}); intent: {result.get('intent', '')}",
+    ]
+    if item.get("unit"):
+        lines.append(f"- unit: {item['unit']} role {item.get('role', 'any')}; "
+                     f"recall {fmt(score.unit_recall)}, precision {fmt(score.unit_precision)}")
+    if score.missing_facts:
+        lines.append(f"- missing key facts: {score.missing_facts}")
+    if score.grounding.unsupported:
+        lines.append(f"- unsupported sentence: {_one_line(score.grounding.unsupported[0], 120)}")
+    if result.get("error"):
+        lines.append(f"- error: {result['error']}")
+    lines += [f"- answer: `{_one_line(result.get('answer') or '')}`", ""]
+    return lines
+
+
+def failures(evaluation: Evaluation) -> list[int]:
+    """Indexes of the items the system fails on any metric."""
+    return [i for i, s in enumerate(evaluation.system.scores) if s.failed_metrics()]
+
+
+def markdown_report(evaluation: Evaluation) -> str:
+    figures = {name: run.figures() for name, run in evaluation.runs.items()}
+    lines = ["# Evaluation report", "",
+             f"- generated: {time.strftime('%Y-%m-%d %H:%M:%S')}",
+             f"- items: {len(evaluation.items)}; total run time: {evaluation.seconds:.1f} s "
+             f"({', '.join(f'{n} {r.seconds:.1f} s' for n, r in evaluation.runs.items())})",
+             *(f"- {k}: {v}" for k, v in evaluation.info.items()), "",
+             "## Overall", "", *overall_table(figures), "",
+             "## Gate", "", *(f"- {check.describe()}" for check in evaluation.gate()), "",
+             "## System by category", "", *category_table(figures[SYSTEM]["by_category"]), ""]
+    if len(figures) > 1:
+        lines += ["## hit@3 by category (system vs baselines)", "", *comparison_by_category(figures, "hit@3"), "",
+                  "## Answer accuracy by category (system vs baselines)", "",
+                  *comparison_by_category(figures, "answer_accuracy"), ""]
+    lines += ["## RAGAS", "", evaluation.ragas.message, ""]
+    if evaluation.ragas.scores:
+        lines += [f"- {k}: {v:.3f}" for k, v in evaluation.ragas.scores.items()] + [""]
+    failed = failures(evaluation)
+    lines += [f"## System failures ({len(failed)})", ""]
+    for i in failed:
+        lines += failure_entry(evaluation.items[i], evaluation.system.results[i], evaluation.system.scores[i])
+    return "\n".join(lines)
+
+
+def json_report(evaluation: Evaluation) -> dict:
+    per_item = []
+    for i, item in enumerate(evaluation.items):
+        entry = {"id": item["id"], "category": item["category"], "question": item["question"]}
+        for name, run in evaluation.runs.items():
+            result = run.results[i]
+            entry[name] = {**run.scores[i].to_dict(),
+                           **{k: result.get(k) for k in ("citations", "measures", "refused", "intent", "error")},
+                           "answer": result.get("answer", "")}
+        per_item.append(entry)
+    return {
+        "generated_at": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": round(evaluation.seconds, 2),
+        "info": evaluation.info, "runs": {n: {**r.figures(), "seconds": round(r.seconds, 2)}
+                                          for n, r in evaluation.runs.items()},
+        "gate": [{"metric": c.metric, "threshold": c.threshold, "value": c.value, "passed": c.passed}
+                 for c in evaluation.gate()],
+        "ragas": evaluation.ragas.to_dict(), "items": per_item,
+    }
+
+
+def chart(evaluation: Evaluation, path: Path) -> None:
+    """Per-category hit@3 and answer accuracy, system vs baselines (ASCII labels only)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = {name: run.figures()["by_category"] for name, run in evaluation.runs.items()}
+    categories = list(figures[SYSTEM])
+    fig, axes = plt.subplots(2, 1, figsize=(11, 8), sharex=True)
+    width = 0.8 / len(figures)
+    for ax, key, title in ((axes[0], "hit@3", "Retrieval hit@3 by category"),
+                           (axes[1], "answer_accuracy", "Answer accuracy by category")):
+        for j, (name, per_category) in enumerate(figures.items()):
+            values = [per_category[c].get(key) or 0.0 for c in categories]
+            positions = [i + (j - (len(figures) - 1) / 2) * width for i in range(len(categories))]
+            ax.bar(positions, values, width, label=name if ax is axes[0] else None)
+        for i, c in enumerate(categories):
+            if figures[SYSTEM][c].get(key) is None:
+                ax.text(i, 0.05, "n/a", ha="center", color="gray")
+        ax.set_title(title)
+        ax.set_ylim(0, 1.05)
+        ax.grid(axis="y", alpha=0.3)
+    fig.legend(loc="upper center", ncol=len(figures), fontsize="small", frameon=False)
+    axes[1].set_xticks(range(len(categories)), categories)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_reports(evaluation: Evaluation, out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out_dir / "latest.md", "json": out_dir / "latest.json", "png": out_dir / "latest.png"}
+    paths["md"].write_text(markdown_report(evaluation), encoding="utf-8")
+    paths["json"].write_text(json.dumps(json_report(evaluation), ensure_ascii=False, indent=1), encoding="utf-8")
+    chart(evaluation, paths["png"])
+    return paths
+
+
+def summary(evaluation: Evaluation) -> str:
+    """A short plain-text summary for the console."""
+    names = list(evaluation.runs)
+    figures = {n: aggregate(evaluation.runs[n].scores) for n in names}
+    keys = ("hit@3", "mrr", "citation_precision", "citation_recall", "unit_recall", "key_fact_accuracy",
+            "refusal_recall", "grounding", "answer_accuracy")
+    lines = [f"{'metric':<20}" + "".join(f"{n:>15}" for n in names)]
+    lines += [f"{k:<20}" + "".join(f"{fmt(figures[n].get(k), k):>15}" for n in names) for k in keys]
+    lines += [check.describe() for check in evaluation.gate()]
+    lines.append(f"{len(evaluation.items)} items in {evaluation.seconds:.1f} s; {evaluation.ragas.message}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ command line
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description="Evaluate the assistant on the gold set.")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N gold items")
+    parser.add_argument("--no-baselines", action="store_true", help="evaluate the system only")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default evals/reports)")
+    parser.add_argument("--gold", type=Path, default=GOLD_PATH, help=argparse.SUPPRESS)
+    parser.add_argument("--gate", action="store_true", help="exit 1 when a gate threshold fails")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:          # `python -m assistant eval -- --limit 5` passes the separator on
+        argv = argv[1:]
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from assistant.service import Assistant
+    started = time.perf_counter()
+    items = load_gold(args.gold)[: args.limit] if args.limit else load_gold(args.gold)
+    assistant = Assistant(progress=not args.quiet)
+    load_seconds = time.perf_counter() - started
+    evaluation = evaluate(assistant, items, baselines=not args.no_baselines, progress=not args.quiet)
+    evaluation.info["assistant_load_seconds"] = round(load_seconds, 2)
+    paths = write_reports(evaluation, args.out)
+    print(summary(evaluation))
+    print("reports: " + ", ".join(str(p) for p in paths.values()))
+    if args.gate and not all(check.passed for check in evaluation.gate()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

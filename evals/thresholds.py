@@ -1,0 +1,44 @@
+"""Gate thresholds: the minimum overall figures the system must reach (``--gate``)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+GATE: dict[str, float] = {
+    "hit@3": 0.95,
+    "citation_precision": 0.95,
+    "grounding": 0.99,
+    "unit_recall": 0.99,
+    "refusal_recall": 0.95,
+}
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    metric: str
+    threshold: float
+    value: float | None
+
+    @property
+    def measured(self) -> bool:
+        return self.value is not None
+
+    @property
+    def passed(self) -> bool:
+        """At or above the threshold; a figure that was not measured (no item in the run
+        where the metric applies, e.g. with ``--limit``) does not fail the gate."""
+        return self.value is None or self.value >= self.threshold
+
+    def describe(self) -> str:
+        if not self.measured:
+            return f"SKIP {self.metric} = n/a (not measured in this run; >= {self.threshold})"
+        return f"{'PASS' if self.passed else 'FAIL'} {self.metric} = {self.value:.4f} (>= {self.threshold})"
+
+
+def check_gate(figures: Mapping[str, float | int | None],
+               gate: Mapping[str, float] = GATE) -> list[GateCheck]:
+    """One check per gated metric against the overall figures."""
+    return [GateCheck(metric, threshold, figures.get(metric)) for metric, threshold in gate.items()]
+
+
+__all__ = ["GATE", "GateCheck", "check_gate"]
