@@ -9,8 +9,9 @@ import re
 from dataclasses import dataclass
 
 from .lexicon import STOPWORDS, Tokenizer
-from .query import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Asks, Intent, Query)
-from .text import chinese_to_int
+from .query import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Asks, Intent, Query,
+                    topic_words)
+from .text import chinese_to_int, fold_for_match
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,18 @@ def _residue(text: str, tokenizer: Tokenizer) -> list[str]:
     return [w for w in tokenizer.content_words(stripped) if w not in STOPWORDS and len(w) > 1]
 
 
-def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
+def _best_match(words: list[str], numbers: list[int], plan) -> int | None:
+    """The measure among `numbers` whose text shares most of the topic words' characters."""
+    if not words or plan is None:
+        return None
+    grams = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
+    scored = [(sum(g in fold_for_match(plan.measure(n).text) for g in grams), -i, n)
+              for i, n in enumerate(numbers)]
+    best = max(scored)
+    return best[2] if best[0] > 0 else None
+
+
+def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None) -> Query:
     """Rewrite `query` using the previous turn when it is a follow-up; else return it unchanged."""
     if previous is None or query.intent in (Intent.DOCUMENT, Intent.OUT_OF_RANGE):
         return query
@@ -61,11 +73,13 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
     if query.intent == Intent.DEADLINES and query.year is None and not query.units and not query.annual \
             and len(prev_measures) >= 2 and previous.query.intent != Intent.DEADLINES:
         return query.but(scope=tuple(prev_measures))
+    topic = topic_words(text, tokenizer)
     singular = SINGULAR.search(text)
     if singular and prev_measures and not query.units:
-        # "那条/这条/它" points at the one measure the previous answer was about
-        asks = _asks(query, text)
-        return query.but(intent=Intent.MEASURE, measures=(prev_measures[0],), asks=frozenset(asks))
+        # "那条/这条/它" points at one measure of the previous answer: the one its topic
+        # words name ("表彰奖励那条"), else the first the answer was about
+        focus = _best_match(topic, prev_measures, plan) or prev_measures[0]
+        return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
     if previous.query.intent == Intent.UNIT and query.role is not None and not query.units \
             and ANAPHORA.search(text):
         return query.but(intent=Intent.UNIT, units=previous.units or previous.query.units)
@@ -87,6 +101,11 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer) -> Query:
             and query.intent == Intent.SEARCH:
         focus = tuple(prev_measures[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev_measures[:1])
         return query.but(intent=Intent.MEASURE, measures=focus, asks=frozenset(asks))
+    if len(text) <= 12 and prev_measures and not query.units and query.intent == Intent.SEARCH:
+        # a short follow-up whose topic words occur in a measure the previous answer was about
+        focus = _best_match(topic, prev_measures, plan)
+        if focus is not None:
+            return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(asks))
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
     return query

@@ -100,7 +100,8 @@ DOC_FIELDS = (
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
     ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
                             r"上位(文件|依据)|纲要|why was (the|this) plan", re.I)),
-    ("closing", re.compile(r"结尾|最后一段|谁(来|负责)?督促|督促检查|抓落实|落实要求", re.I)),
+    ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?(落实|督促检查)|谁(来|负责)?督促(检查)?(方案|落实)|"
+                           r"落实要求", re.I)),
 )
 COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条)?\s*(措施|任务|部分|节|小节|举措|项|条|章|板块)|"
                       r"how many (measures|parts|sections)", re.I)
@@ -134,6 +135,7 @@ _FRAMING = re.compile(
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
     r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
+    r"责任单位|参加单位|牵头单位|责任|角色|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)

@@ -30,6 +30,8 @@ class ScopeThresholds:
     weak_dense: float = 0.87         # below this, low word coverage (<= min_coverage) also refuses
     min_coverage: float = 0.5        # share of topic words found in the plan
     unknown_noun_dense: float = 0.86 # below this, a noun the plan never uses also refuses
+    min_lexical: float = 18.0        # best BM25 score below this is weak word evidence...
+    strong_dense: float = 0.89       # ...which refuses unless the dense match is at least this
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class ScopeGuard:
         unknown = tuple(w for w in words if fold_for_match(w) not in self._plan_text)
         return 1.0 - len(unknown) / len(words), unknown
 
-    def judge(self, text: str, dense_top: float, names_units: bool = False) -> ScopeVerdict:
+    def judge(self, text: str, dense_top: float, names_units: bool = False,
+              lexical_top: float | None = None) -> ScopeVerdict:
         """Refuse on another region, a weak best match, or topic words the plan never uses.
 
         A question that names the plan's units is about the plan unless none of its topic
@@ -91,6 +94,8 @@ class ScopeGuard:
         if coverage <= t.min_coverage and dense_top < t.weak_dense:
             return verdict(False)
         if self._unknown_noun(unknown) and dense_top < t.unknown_noun_dense:
+            return verdict(False)
+        if lexical_top is not None and lexical_top < t.min_lexical and dense_top < t.strong_dense:
             return verdict(False)
         return verdict(True)
 

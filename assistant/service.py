@@ -110,13 +110,13 @@ class Assistant:
                 text, _ = clean_question(earlier, self.settings.max_question_chars)
             except InputProblem:
                 continue
-            query = resolve(understand(text, self.plan, self.tokenizer), turn, self.tokenizer)
+            query = resolve(understand(text, self.plan, self.tokenizer), turn, self.tokenizer, self.plan)
             answer, _ = self._route(query)
             turn = Turn(query, tuple(answer.measures), tuple(answer.units))
         return turn
 
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
-        query = resolve(understand(text, self.plan, self.tokenizer), previous, self.tokenizer)
+        query = resolve(understand(text, self.plan, self.tokenizer), previous, self.tokenizer, self.plan)
         answer, context = self._route(query)
         if use_llm and self.llm is not None and context and not answer.refused:
             answer = self.llm.compose(text, answer, context, self.plan)
@@ -168,7 +168,8 @@ class Assistant:
             scope = named or None
         hits = self.hybrid.search(query.search_text, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
-        verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units))
+        lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
+        verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
         if not verdict.covered and not query.scope:
             text = self.composer.refusal(query, verdict.reason)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
