@@ -266,6 +266,7 @@ class DefaultComposer:
             "closing": doc.closing, "preamble": doc.preamble,
             "recipients": doc.notice.splitlines()[0].rstrip("：:") if doc.notice else "",
             "publication": doc.publication_note.strip("（）()"),
+            "issuers_short": "、".join(re.findall(r".+?办公厅", doc.notice_title.split("关于")[0])),
         }
         return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
 

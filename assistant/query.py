@@ -5,12 +5,13 @@ Pure functions over the question text and the plan's records; no retrieval happe
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from .lexicon import STOPWORDS, is_english, translate_english
 from .records import Plan, Role
-from .text import chinese_to_int, normalize
+from .text import chinese_to_int, fold_for_match, normalize
 from .units import all_aliases, find_units_in_text
 
 _CN = "零〇一二两三四五六七八九十百"
@@ -86,9 +87,11 @@ YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月)?")
 DOC_FIELDS = (
     ("doc_number", re.compile(r"文号|字号|发文号|文件号|document number|reference number", re.I)),
     ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
-                              r"(时间|日期|什么时候|哪天|何时|哪一天)|什么时候(印发|发布|出台|下发))|印发日期|发文日期|"
+                              r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
+                              r"印发日期|发文日期|"
                               r"when was (the|this) (plan|document) (issued|published)|issue date", re.I)),
     ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
+                           r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
                            r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
     ("recipients", re.compile(r"(印发|发|下发|发送)给(了)?(哪些|谁|哪个)|主送|发送范围|发给谁|who (was|is) it sent to",
                               re.I)),
@@ -99,6 +102,7 @@ DOC_FIELDS = (
                                  r"2035", re.I)),
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
     ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
+                            r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪个|哪份|什么)(文件|纲要|精神)|"
                             r"上位(文件|依据)|纲要|why was (the|this) plan", re.I)),
     ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?(落实|督促检查)|谁(来|负责)?督促(检查)?(方案|落实)|"
                            r"落实要求", re.I)),
@@ -111,7 +115,7 @@ UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参�
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
 TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|小时|学时|项)|百分之|比例|出庭率|答复率|不少于|至少|"
                         r"\bhow (many|much|long)\b", re.I)
-DUTY_CUE = re.compile(r"做什么|干什么|干啥|做啥|要做|要干|职责|任务|负责|承担|牵头|参加|参与|工作|涉及|有哪些|"
+DUTY_CUE = re.compile(r"做什么|干什么|干啥|做啥|要做|要干|职责|任务|负责|承担|牵头|参加|参与|工作|涉及|哪些|哪几|"
                       r"哪些事|what (must|should|does)|duties|responsib|tasks?|involved", re.I)
 # 参与 is read as "involved in any role"; only the plan's own role words filter by role.
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
@@ -142,6 +146,15 @@ _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first 
 _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|unit|units|autonomous|region|"
                            r"regional|ningxia|government|people's|my|we|our|us|i|am|from|work|at|have|has|to)\b", re.I)
 PLAN_START, PLAN_END, GOAL_YEAR = 2021, 2025, 2035
+
+
+ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|所有角色|任何角色|各种角色|any role|all roles", re.I)
+
+
+def _single_role(text: str) -> Role | None:
+    """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none)."""
+    named = [r for r, cue in ROLE_CUES if cue.search(text)]
+    return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(text) else None
 
 
 def _find(patterns, text: str) -> list[int]:
@@ -206,7 +219,7 @@ def understand(question: str, plan: Plan, tokenizer=None) -> Query:
     if TARGET_ASK.search(text):
         asks.add(Asks.TARGET)
     units = tuple(find_units_in_text(text)) + _english_units(text) if english else tuple(find_units_in_text(text))
-    role = next((r for r, cue in ROLE_CUES if cue.search(text)), None)
+    role = _single_role(text)
     base = Query(question, text, Intent.SEARCH, english=english, units=units, role=role,
                  asks=frozenset(asks))
     total = len(plan.measures)
@@ -239,8 +252,10 @@ def understand(question: str, plan: Plan, tokenizer=None) -> Query:
     if extreme:
         latest = bool(re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I))
         return base.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest")
+    dated = re.search(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)", text)
     if (year_match and DEADLINE_LIST_CUE.search(text)) or TIMELINE_RE.search(text) or \
-            (annual and DEADLINE_LIST_CUE.search(text) and not topic):
+            (annual and DEADLINE_LIST_CUE.search(text) and not topic) or \
+            (dated and not _nouns(topic, tokenizer)):
         year = int(year_match.group(1)) if year_match else None
         month = int(year_match.group(2)) if year_match and year_match.group(2) else None
         return base.but(intent=Intent.DEADLINES, year=year, month=month,
@@ -249,14 +264,42 @@ def understand(question: str, plan: Plan, tokenizer=None) -> Query:
         value = re.search(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)", text)
         return base.but(intent=Intent.TARGETS, doc_field=value.group(0).replace(" ", "") if value else None)
 
-    if len(units) >= 2 and JOINT_RE.search(text) and not topic:
+    narrowing = _narrowing(topic, plan)
+    if len(units) >= 2 and JOINT_RE.search(text) and not narrowing:
         shared = tuple(m.number for m in plan.measures
                        if all(_names_unit(m, u, role) for u in units))
         if shared:
             return base.but(intent=Intent.MEASURE, measures=shared)
-    if units and not topic and (DUTY_CUE.search(text) or _mostly_unit(text, units)):
+    unknown = [w for w in topic if _document_frequency(w, plan) == 0]
+    if units and not narrowing and (DUTY_CUE.search(text) or (_mostly_unit(text, units) and not unknown)):
         return base.but(intent=Intent.UNIT)
     return base
+
+
+def _nouns(words: list[str], tokenizer) -> list[str]:
+    """The nouns among `words` (all of them when no tagger is available)."""
+    if tokenizer is None:
+        return words
+    return [w for w in words if any(flag.startswith(("n", "eng")) for _, flag in tokenizer.tagged(w))]
+
+
+def _document_frequency(word: str, plan: Plan) -> int:
+    folded = fold_for_match(word)
+    return sum(1 for text in _folded_measures(plan) if folded in text)
+
+
+@lru_cache(maxsize=4)
+def _folded_measures(plan: Plan) -> tuple[str, ...]:
+    return tuple(fold_for_match(m.text) for m in plan.measures)
+
+
+def _narrowing(topic: list[str], plan: Plan) -> list[str]:
+    """Topic words that pick out a subject within the plan: used by it, but not everywhere.
+
+    Words the plan never uses cannot narrow a unit's duties ("被点名", "活儿"), and words in
+    more than a sixth of the measures are generic ("落实", "推进")."""
+    limit = len(plan.measures) / 6
+    return [w for w in topic if 0 < _document_frequency(w, plan) <= limit]
 
 
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)

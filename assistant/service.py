@@ -63,8 +63,8 @@ class Assistant:
         try:
             cleaned, notice = clean_question(question, self.settings.max_question_chars)
         except InputProblem as problem:
-            return Answer(question=_as_text(question), answer=problem.message, citations=[], refused=False,
-                          intent="invalid", error=problem.code,
+            return Answer(question=_as_text(question), answer=problem.message, citations=[],
+                          refused=problem.code == "injection", intent="invalid", error=problem.code,
                           latency_ms=(time.perf_counter() - started) * 1000)
         if self.llm is not None and history:
             cleaned = self.llm.rewrite(cleaned, history)
