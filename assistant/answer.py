@@ -18,6 +18,7 @@ from .text import fold_for_match, split_sentences
 from .units import designation_covers
 
 CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
+FULL_TEXT_LIMIT = 12      # unit duty lists up to this length quote each measure in full
 
 
 @dataclass
@@ -163,6 +164,8 @@ class DefaultComposer:
                         via.setdefault(u.name, []).append(m.number)
                     break
         total = sorted({n for ns in named.values() for n in ns})
+        # a short duty list is shown in full; a long one by each measure's first sentence
+        full_text = len(total) <= FULL_TEXT_LIMIT
         lines = [self.t(query, "unit_summary", unit=unit, count=len(total))]
         for role in Role:
             numbers = named[role.value]
@@ -171,9 +174,9 @@ class DefaultComposer:
             lines.append(self.t(query, "unit_role_heading", role=role.label, count=len(numbers)))
             for number in numbers:
                 m = self.plan.measure(number)
-                first = split_sentences(m.body)[0]
+                shown = m.body if full_text else split_sentences(m.body)[0]
                 deadline = ("（" + "；".join(d.phrase for d in m.deadlines) + "）") if m.deadlines else ""
-                lines.append(f"- {first}{deadline}{m.citation}")
+                lines.append(f"- {shown}{deadline}{m.citation}")
         if not total:
             named_any = any(unit in m.unit_names for m in self.plan.measures)
             if named_any and query.role is not None:

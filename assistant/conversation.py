@@ -111,7 +111,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     return query
 
 
-SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项)|^它|它的|\b(it|its|that one|this one)\b", re.I)
+SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项)|^(那|那么)?它|它的|\b(it|its|that one|this one)\b", re.I)
 
 
 def _asks(query: Query, text: str) -> set:

@@ -148,7 +148,8 @@ _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|un
 PLAN_START, PLAN_END, GOAL_YEAR = 2021, 2025, 2035
 
 
-ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|所有角色|任何角色|各种角色|any role|all roles", re.I)
+ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
+                         r"any role|all roles|\bor\b", re.I)
 
 
 def _single_role(text: str) -> Role | None:
