@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -116,17 +117,20 @@ class PlanIndex:
             return self._build(progress)
 
     def _current_info(self) -> IndexInfo | None:
+        """The current build if it matches our inputs and opens cleanly; None means rebuild."""
         try:
             manifest = read_manifest(self.settings.index_dir)
-        except IndexUnavailable:
+        except IndexUnavailable as damage:
+            _warn(f"{damage} 正在自动重建索引…")
             return None
         if not manifest or manifest.get("key") != self.key or manifest.get("mode") != self.settings.chroma_mode:
             return None
         try:
             collection = self._open(manifest)
             if collection.count() != manifest["count"]:
-                return None
-        except Exception:  # a corrupt or vanished build: rebuild it
+                raise IndexUnavailable("索引条目数与清单不符（可能是写入中断）。")
+        except Exception as damage:  # a corrupt, half-written or vanished build
+            _warn(f"检测到索引损坏（{type(damage).__name__}: {str(damage)[:120]}），正在自动重建索引…")
             return None
         self._collection = collection
         return _info_from(manifest, reused=True)
@@ -161,7 +165,10 @@ class PlanIndex:
             "built_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "build_seconds": round(time.perf_counter() - started, 2),
         }
-        previous = read_manifest(index_dir) if (index_dir / MANIFEST).exists() else None
+        try:
+            previous = read_manifest(index_dir)
+        except IndexUnavailable:
+            previous = None
         _write_manifest(index_dir, manifest)       # the atomic swap
         self._collection = collection
         self._remove_stale(previous, keep=name)
@@ -226,6 +233,10 @@ class PlanIndex:
         got = self.collection.get(where={unit_key(unit_name): {"$in": ["牵头", "参加", "责任"]}},
                                   include=["metadatas"])
         return {i: m[unit_key(unit_name)] for i, m in zip(got["ids"], got["metadatas"])}
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _clean_metadata(metadata: dict) -> dict:
