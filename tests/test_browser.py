@@ -1,0 +1,217 @@
+"""The web UI in a real browser: Debian Chromium driven by Playwright (sync API).
+
+The app runs in this process on a free localhost port, built on the session's shared
+assistant (see conftest.py). Screenshots go to artifacts/screenshots/ (ignored by git).
+"""
+import re
+import shutil
+import socket
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT
+from assistant.feedback import FeedbackStore
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
+TIMEOUT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/config", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def app_url(assistant):
+    from assistant.app import build_app, launch
+    demo = build_app(assistant)
+    port = _free_port()
+    launch(demo, "127.0.0.1", port, block=False, quiet=True)
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_serving(url)
+    yield url
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1360, "height": 1000}, locale="zh-CN")
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    page.close()
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#send")
+
+
+def _wait_for_final_answer(page) -> None:
+    """Until the last bot message is no longer the "searching" placeholder."""
+    page.wait_for_function("""() => {
+        const bots = document.querySelectorAll("#chatbot [data-testid='bot']");
+        return bots.length > 0 && !bots[bots.length - 1].innerText.includes("正在查找");
+    }""")
+
+
+def _shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def test_question_gets_answer_with_citation(page):
+    _ask(page, "行政复议委员会什么时候建立")
+    link = page.locator("#chatbot a[href='#m69']").first
+    link.wait_for()
+    assert "2022年6月前" in page.inner_text("#chatbot")
+    assert "嵌入模型" in page.inner_text("#status")
+    _shot(page, "01_qa_answer")
+
+
+def test_citation_opens_measure_card(page):
+    _ask(page, "行政复议委员会什么时候建立")
+    page.locator("#chatbot a[href='#m69']").first.click()
+    card = page.locator("#card")
+    card.get_by_text("县级以上各级政府建立行政复议委员会").wait_for()
+    text = card.inner_text()
+    assert "第69项" in text and "自治区司法厅" in text and "2022年6月前" in text
+    assert "（二十一）发挥行政复议化解行政争议主渠道作用" in text
+    _shot(page, "02_citation_card")
+
+
+def test_cited_measures_list_opens_card(page):
+    _ask(page, "第七部分讲什么")
+    page.locator("#chatbot a[href='#m74']").first.wait_for()
+    page.click("#cited input")
+    page.get_by_role("option", name=re.compile("^第72项")).click()
+    page.locator("#card").get_by_text("第72项").first.wait_for()
+    assert "（二十二）加强和规范行政应诉工作" in page.inner_text("#card")
+
+
+def test_example_question_follow_up_and_clear(page):
+    page.get_by_role("button", name="行政复议委员会什么时候建立").click()
+    page.locator("#chatbot a[href='#m69']").first.wait_for()
+    _ask(page, "谁牵头？")                          # a follow-up: the history carries the topic
+    second = page.locator("#chatbot [data-testid='bot']").nth(1)
+    second.get_by_text("自治区司法厅").first.wait_for()
+    page.click("#clear")
+    page.wait_for_function("() => !document.querySelector(\"#chatbot [data-testid='bot']\")")
+
+
+def test_user_html_is_shown_as_text(page):
+    _ask(page, "<img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=2</script>审计厅要做什么")
+    _wait_for_final_answer(page)
+    assert page.evaluate("window.__pwned") is None
+    assert "<img src=x" in page.inner_text("#chatbot")
+    assert page.locator("#chatbot img[src='x']").count() == 0
+
+
+def test_unit_duty_table_and_export(page):
+    _open_tab(page, "我的单位")
+    page.fill("#unit-pick input", "发改委")
+    page.keyboard.press("Enter")
+    page.click("#unit-show")
+    page.locator("#unit-summary").get_by_text("自治区发展改革委").wait_for()
+    table = page.locator("#unit-table")
+    table.get_by_text("第8项", exact=True).wait_for()
+    assert "牵头" in table.inner_text()
+    page.get_by_role("button", name="导出 Excel").click()
+    page.locator("#unit-file").get_by_text(".xlsx").wait_for()
+    _shot(page, "03_unit_duties")
+
+
+def test_timeline_and_browse(page):
+    _open_tab(page, "时间表")
+    page.locator("#timeline-plot img, #timeline-plot svg, #timeline-plot canvas").first.wait_for()
+    assert "第69项" in page.inner_text("#timeline-table")
+    _shot(page, "04_timeline")
+    _open_tab(page, "浏览方案")
+    page.fill("#browse-keyword textarea", "行政复议委员会")
+    page.locator("#browse-table [data-testid='cell-0-0']", has_text="第69项").wait_for()
+    page.locator("#browse-table [data-testid='cell-0-3']").click()
+    page.locator("#browse-card").get_by_text("县级以上各级政府建立行政复议委员会").wait_for()
+    _shot(page, "05_browse")
+
+
+def test_quiz_answer_and_score(page):
+    _open_tab(page, "培训")
+    page.fill("#quiz-count input", "3")
+    page.click("#quiz-generate")
+    first = page.locator("#quiz-q1 label").first
+    first.wait_for()
+    first.click()
+    page.click("#quiz-submit")
+    result = page.locator("#quiz-result")
+    result.get_by_text("得分").wait_for()
+    assert re.search(r"得分：[0-3] / 3", result.inner_text())
+    assert "【第" in result.inner_text()
+    _shot(page, "06_quiz_score")
+
+
+def test_feedback_is_stored(page, settings):
+    _ask(page, "行政复议委员会什么时候建立")
+    page.locator("#chatbot a[href='#m69']").first.wait_for()
+    page.fill("#comment textarea", "浏览器测试：回答准确")
+    page.click("#thumb-up")
+    page.locator("#feedback-note").get_by_text("已记录").wait_for()
+    stored = [f for f in FeedbackStore(settings.data_dir).list_feedback() if f.comment == "浏览器测试：回答准确"]
+    assert len(stored) == 1
+    assert stored[0].rating == "up" and 69 in stored[0].citations
+    assert stored[0].question == "行政复议委员会什么时候建立" and "2022年6月前" in stored[0].answer
+    _shot(page, "07_feedback")
+    before = FeedbackStore(settings.data_dir).counts()["down"]
+    page.click("#chatbot button[aria-label='踩']")          # the chatbot's own thumbs (zh-CN: 赞/踩)
+    page.locator("#feedback-note").get_by_text("没帮助").wait_for()
+    assert FeedbackStore(settings.data_dir).counts()["down"] == before + 1
+
+
+def test_ask_endpoint_through_gradio_client(app_url):
+    from gradio_client import Client
+    client = Client(app_url, verbose=False)
+    result = client.predict("行政复议委员会什么时候建立", api_name="/ask")
+    assert isinstance(result, dict) and 69 in result["citations"] and not result["refused"]
+    assert set(result) >= {"question", "answer", "citations", "refused", "latency_ms", "intent", "error"}
+    follow = client.predict("它什么时候完成", ["审计厅要做什么"], api_name="/ask")
+    assert isinstance(follow, dict) and "answer" in follow
