@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .query import Asks, Intent, Query
+from .query import Asks, Query
 from .records import DeadlineKind, Measure, Plan, Role
 from .text import fold_for_match, split_sentences
 from .units import designation_covers
@@ -78,7 +78,7 @@ class DefaultComposer:
         part, section = self.plan.part(m.part_number), self.plan.section(m.section_number)
         return f"{part.numeral}、{part.title} / {section.label}"
 
-    def units_line(self, m: Measure, query: Query | None = None) -> str:
+    def units_line(self, m: Measure) -> str:
         groups = []
         for role in Role:
             names = [u.name for u in m.units_with_role(role)]
@@ -110,7 +110,7 @@ class DefaultComposer:
             m = self.plan.measure(number)
             lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
             lines.append(f"> {m.body}{m.citation}")
-            lines.append(self.units_line(m, query))
+            lines.append(self.units_line(m))
             if m.deadlines:
                 lines.append(self.deadline_line(m, query))
         return "\n\n".join(lines)
@@ -126,7 +126,7 @@ class DefaultComposer:
                 # a claim of absence cannot be quoted, so it names the measure without a citation
                 lines.append(self.t(query, "no_deadline", number=m.number))
         if Asks.UNITS in query.asks:
-            lines.append(self.units_line(m, query))
+            lines.append(self.units_line(m))
         if Asks.TARGET in query.asks and m.targets:
             clauses = "；".join(dict.fromkeys(t.clause for t in m.targets))
             lines.append(self.t(query, "direct_target", clauses=clauses, cite=m.citation))
@@ -142,7 +142,7 @@ class DefaultComposer:
             quoted = m.body if rank == 0 else "".join(self.best_sentences(m, query.search_text))
             lines.append(self.t(query, "measure_heading", number=m.number, where=self._where(m)))
             lines.append(f"> {quoted}{m.citation}")
-            lines.append(self.units_line(m, query))
+            lines.append(self.units_line(m))
             if m.deadlines and Asks.DEADLINE not in query.asks:
                 lines.append(self.deadline_line(m, query))
         return "\n\n".join(lines)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .chunks import Chunk, all_chunks
+from .chunks import all_chunks
 from .config import Settings
 from .records import Plan
 
@@ -256,4 +256,4 @@ def _progress_bar(total: int, progress: bool):
     return tqdm(total=total, desc="建立索引", unit="段", disable=not progress)
 
 
-__all__ = ["PlanIndex", "IndexInfo", "IndexUnavailable", "build_key", "read_manifest", "Chunk"]
+__all__ = ["PlanIndex", "IndexInfo", "IndexUnavailable", "build_key", "read_manifest"]

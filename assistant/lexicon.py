@@ -62,7 +62,7 @@ ENGLISH_GLOSSARY: dict[str, str] = {
     "dispute": "纠纷", "disputes": "纠纷", "petition": "信访", "administrative": "行政",
 }
 
-_EN_UNIT_NAMES: dict[str, str] = {
+EN_UNIT_NAMES: dict[str, str] = {
     "audit": "审计厅", "justice": "司法厅", "judicial": "司法厅", "finance": "财政厅", "public security": "公安厅",
     "police": "公安厅", "education": "教育厅", "civil affairs": "民政厅", "statistics": "统计局",
     "market regulation": "市场监管厅", "market supervision": "市场监管厅", "development and reform": "发展改革委",
@@ -81,7 +81,7 @@ _EN_UNIT_NAMES: dict[str, str] = {
 def translate_english(question: str) -> str:
     """Append Chinese equivalents of known English terms so lexical search can match."""
     lowered = question.lower()
-    extra = [zh for en, zh in {**_EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()
+    extra = [zh for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()
              if re.search(rf"\b{re.escape(en)}(s|es)?\b", lowered)]
     return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 

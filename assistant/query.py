@@ -9,7 +9,7 @@ from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from .lexicon import STOPWORDS, is_english, translate_english
+from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, translate_english
 from .records import Plan, Role
 from .text import chinese_to_int, fold_for_match, normalize
 from .units import all_aliases, find_units_in_text
@@ -174,8 +174,7 @@ def topic_words(text: str, tokenizer) -> list[str]:
     for alias in sorted(all_aliases(), key=len, reverse=True):
         if len(alias) >= 2:
             stripped = stripped.replace(alias, " ")
-    from .lexicon import _EN_UNIT_NAMES
-    for english in sorted(_EN_UNIT_NAMES, key=len, reverse=True):
+    for english in sorted(EN_UNIT_NAMES, key=len, reverse=True):
         stripped = re.sub(rf"\b{re.escape(english)}\b", " ", stripped, flags=re.I)
     stripped = _EN_ORG_WORDS.sub(" ", stripped)
     stripped = _FRAMING.sub(" ", stripped)
@@ -345,10 +344,9 @@ def _mostly_unit(text: str, units: tuple[str, ...]) -> bool:
 
 
 def _english_units(text: str) -> tuple[str, ...]:
-    from .lexicon import _EN_UNIT_NAMES
     lowered = text.lower()
     found = []
-    for english, chinese in _EN_UNIT_NAMES.items():
+    for english, chinese in EN_UNIT_NAMES.items():
         if re.search(rf"\b{re.escape(english)}\b", lowered):
             found.extend(u for u in find_units_in_text(chinese) if u not in found)
     return tuple(found)
