@@ -68,6 +68,8 @@ def clean_question(question, max_chars: int) -> tuple[str, str]:
     text = _decode(question)
     text = text.encode("utf-8", errors="replace").decode("utf-8")   # lone surrogates
     text = strip_control(text).replace("\ufffd", "")
+    # markup is not part of a question (it is shown as text, never rendered, by the UI)
+    text = re.sub(r"<[^<>]{1,200}>", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         raise EMPTY

@@ -3,6 +3,9 @@ temporary index folder so tests never touch the user's index."""
 from __future__ import annotations
 
 import os
+import socket
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -39,6 +42,38 @@ def settings(test_index_dir, tmp_path_factory):
 def assistant(settings):
     from assistant.service import Assistant
     return Assistant(settings, progress=False)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/config", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def app_url(assistant):
+    """The Gradio app, in this process, on a free localhost port."""
+    from assistant.app import build_app, launch
+    demo = build_app(assistant)
+    port = free_port()
+    launch(demo, "127.0.0.1", port, block=False, quiet=True)
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_serving(url)
+    yield url
+    demo.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,10 +5,7 @@ assistant (see conftest.py). Screenshots go to artifacts/screenshots/ (ignored b
 """
 import re
 import shutil
-import socket
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,42 +22,12 @@ SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 TIMEOUT_MS = 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/config", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def app_url(assistant):
-    from assistant.app import build_app, launch
-    demo = build_app(assistant)
-    port = _free_port()
-    launch(demo, "127.0.0.1", port, block=False, quiet=True)
-    url = f"http://127.0.0.1:{port}"
-    _wait_until_serving(url)
-    yield url
-    demo.close()
-
-
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
+    # scripts/test.sh installs both; a missing browser is a failure, not a skip
+    from playwright import sync_api
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/install-browser.sh")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
