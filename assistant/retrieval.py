@@ -18,6 +18,11 @@ from .lexicon import Tokenizer
 from .records import Plan
 
 RRF_K = 60
+# BM25 counts double in the fusion: chosen on the gold set (MRR 0.954 -> 0.970 over its
+# single-measure questions) and confirmed on the blind held-out sets (0.993 -> 1.000).
+FUSION_WEIGHTS = {"dense": 1.0, "bm25": 2.0}
+# An English question reaches BM25 only through its glossary terms, so both count equally.
+TRANSLATED_WEIGHTS = {"dense": 1.0, "bm25": 1.0}
 
 
 @dataclass(frozen=True)
@@ -70,14 +75,18 @@ class LexicalSearch:
 
 
 class HybridSearch:
-    """Reciprocal-rank fusion of dense and BM25 rankings."""
+    """Weighted reciprocal-rank fusion of dense and BM25 rankings."""
 
-    def __init__(self, dense: DenseSearch, lexical: LexicalSearch, depth: int = 30):
+    def __init__(self, dense: DenseSearch, lexical: LexicalSearch, depth: int = 30,
+                 weights: dict[str, float] | None = None):
         self.dense = dense
         self.lexical = lexical
         self.depth = depth
+        self.weights = weights or FUSION_WEIGHTS
 
-    def search(self, query: str, k: int = 10, numbers: set[int] | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, numbers: set[int] | None = None,
+               weights: dict[str, float] | None = None) -> list[Hit]:
+        weights = weights or self.weights
         rankings = {
             "dense": self.dense.search(query, self.depth, numbers),
             "bm25": self.lexical.search(query, self.depth, numbers),
@@ -86,7 +95,7 @@ class HybridSearch:
         sources: dict[int, dict] = {}
         for name, hits in rankings.items():
             for rank, hit in enumerate(hits, start=1):
-                fused[hit.number] = fused.get(hit.number, 0.0) + 1.0 / (RRF_K + rank)
+                fused[hit.number] = fused.get(hit.number, 0.0) + weights[name] / (RRF_K + rank)
                 sources.setdefault(hit.number, {})[name] = (rank, round(hit.score, 4))
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         return [Hit(n, s, sources[n]) for n, s in ranked[:k]]

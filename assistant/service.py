@@ -19,7 +19,7 @@ from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
 from .query import Intent, Query, understand
-from .retrieval import DenseSearch, HybridSearch, LexicalSearch
+from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import ScopeGuard
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,8 @@ class Assistant:
             # A unit plus a topic: search within the measures that name the unit.
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
             scope = named or None
-        hits = self.hybrid.search(query.search_text, k=5, numbers=scope)
+        hits = self.hybrid.search(query.search_text, k=5, numbers=scope,
+                                  weights=TRANSLATED_WEIGHTS if query.english else None)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
