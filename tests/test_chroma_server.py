@@ -3,7 +3,9 @@ import copy
 import shutil
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +23,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    binary = shutil.which("chroma")
+    # the chromadb package installs `chroma` beside this interpreter, which may not be on PATH
+    beside = Path(sys.executable).parent / "chroma"
+    binary = str(beside) if beside.exists() else shutil.which("chroma")
     if binary is None:
         pytest.fail("the `chroma` command (from the chromadb package) is not installed")
     port = _free_port()
