@@ -23,6 +23,7 @@ from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSea
 from .scope import ScopeGuard
 
 log = logging.getLogger(__name__)
+STREAM_LINES = 4          # lines per streamed chunk of an offline answer
 
 
 @dataclass
@@ -80,7 +81,12 @@ class Assistant:
     def stream(self, question, history: list[str] | None = None):
         """Yield partial answer texts (LLM tokens when configured), then the final Answer."""
         if self.llm is None:
+            # the offline answer is ready at once; it is still shown line by line, so a long
+            # duty list starts appearing immediately
             answer = self.ask(question, history)
+            lines = answer.answer.split("\n")
+            for end in range(1, len(lines), STREAM_LINES):
+                yield "\n".join(lines[:end])
             yield answer
             return
         started = time.perf_counter()

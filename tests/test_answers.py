@@ -138,3 +138,11 @@ def test_contract_fields(assistant):
                       ("latency_ms", float)):
         assert isinstance(record[key], kind)
     assert all(isinstance(n, int) for n in record["citations"])
+
+
+def test_offline_answers_stream_line_by_line(assistant):
+    items = list(assistant.stream("司法厅要做什么"))
+    *partials, final = items
+    assert partials and all(isinstance(p, str) for p in partials)
+    assert all(final.answer.startswith(p) for p in partials)
+    assert len(partials[-1]) < len(final.answer) and final.citations
