@@ -15,7 +15,7 @@ from pathlib import Path
 from .query import Asks, Query
 from .records import DeadlineKind, Measure, Plan, Role
 from .text import fold_for_match, split_sentences
-from .units import designation_covers
+from .units import involvement
 
 CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
 FULL_TEXT_LIMIT = 12      # unit duty lists up to this length quote each measure in full
@@ -151,18 +151,12 @@ class DefaultComposer:
         named: dict[str, list[int]] = {r.value: [] for r in Role}
         via: dict[str, list[int]] = {}
         for m in self.plan.measures:
-            mentions = [u for u in m.units if u.name == unit]
-            if mentions:
-                for u in mentions:
-                    if query.role is None or u.role == query.role:
-                        named[u.role.value].append(m.number)
-                continue
-            named_here = {u.name for u in m.units}
-            for u in m.units:
-                if u.is_designation and designation_covers(u.name, unit, named_here):
-                    if query.role is None or u.role == query.role:
-                        via.setdefault(u.name, []).append(m.number)
-                    break
+            roles, designations = involvement(m, unit)
+            for role in roles:
+                if query.role in (None, role):
+                    named[role.value].append(m.number)
+            if designations and query.role in (None, designations[0][1]):
+                via.setdefault(designations[0][0], []).append(m.number)
         total = sorted({n for ns in named.values() for n in ns})
         # a short duty list is shown in full; a long one by each measure's first sentence
         full_text = len(total) <= FULL_TEXT_LIMIT

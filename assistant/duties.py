@@ -2,7 +2,7 @@
 
 A unit is involved in a measure either directly (named in the 牵头/参加/责任 list) or through
 a collective designation that covers it (自治区政府各部门, 各市县〔区〕 …), as decided by
-``assistant.units.designation_covers``. The table lists both, direct duties first.
+``assistant.units.involvement``. The table lists both, direct duties first.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 
 from .records import Measure, Plan, Role
 from .text import split_sentences
-from .units import UNITS, designation_covers, find_units_in_text, resolve_name, units_by_name
+from .units import UNITS, find_units_in_text, involvement, resolve_name, units_by_name
 
 COLUMNS = ("措施", "角色", "时限", "摘要", "所属部分")
 SUMMARY_CHARS = 60
@@ -75,24 +75,16 @@ def units_by_role(m: Measure) -> dict[Role, list[str]]:
     return groups
 
 
-def covering_designations(m: Measure, unit: str) -> list[tuple[str, Role]]:
-    """The designations in `m` that reach `unit`, with the role they are listed under."""
-    named = set(m.unit_names)
-    return [(u.name, u.role) for u in m.units
-            if u.is_designation and designation_covers(u.name, unit, named)]
-
-
 def measure_role(m: Measure, unit: str) -> tuple[str, bool] | None:
     """How `unit` takes part in `m`: (role text, direct) or None when it does not."""
-    direct = [u.role.value for u in m.units if u.name == unit]
-    if direct:
-        return "、".join(dict.fromkeys(direct)), True
-    via = covering_designations(m, unit)
+    roles, via = involvement(m, unit)
+    if roles:
+        return "、".join(role.value for role in roles), True
     if not via:
         return None
     names = "".join(f"「{name}」" for name, _ in via)
-    roles = "、".join(dict.fromkeys(role.label for _, role in via))
-    return f"通过{names}涉及（{roles}）", False
+    labels = "、".join(dict.fromkeys(role.label for _, role in via))
+    return f"通过{names}涉及（{labels}）", False
 
 
 # ------------------------------------------------------------ duty table

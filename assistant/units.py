@@ -180,6 +180,17 @@ def designation_covers(designation: str, unit: str, named_in_measure: set[str]) 
     return not (des.excludes_named and unit in named_in_measure)
 
 
+def involvement(measure, unit: str) -> tuple[tuple, tuple]:
+    """How `unit` takes part in a measure: (its roles when named, ()) or ((), the covering
+    designations with the role each is listed under). Both empty: it does not take part."""
+    direct = tuple(dict.fromkeys(u.role for u in measure.units if u.name == unit))
+    if direct:
+        return direct, ()
+    named = set(measure.unit_names)
+    return (), tuple((u.name, u.role) for u in measure.units
+                     if u.is_designation and designation_covers(u.name, unit, named))
+
+
 def all_aliases() -> dict[str, str]:
     """Every name and alias (as written) -> its canonical unit or designation name."""
     out: dict[str, str] = {}
