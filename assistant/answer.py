@@ -130,6 +130,9 @@ class DefaultComposer:
         if Asks.TARGET in query.asks and m.targets:
             clauses = "；".join(dict.fromkeys(t.clause for t in m.targets))
             lines.append(self.t(query, "direct_target", clauses=clauses, cite=m.citation))
+        elif Asks.TARGET in query.asks and Asks.DEADLINE not in query.asks:
+            # a claim of absence names the measure without citing it
+            lines.append(self.t(query, "no_target", number=m.number))
         return lines
 
     def search_answer(self, numbers: list[int], query: Query) -> str:
