@@ -77,8 +77,10 @@ def cmd_measures(args) -> int:
 
 def cmd_search(args) -> int:
     from .service import Assistant
+    from .query import understand
     assistant = Assistant(progress=not args.json)
-    hits = assistant.hybrid.search(args.query, k=args.k)
+    query = understand(args.query, assistant.plan, assistant.tokenizer)
+    hits = assistant.retrieve(query, k=args.k)
     for rank, hit in enumerate(hits, start=1):
         m = assistant.plan.measure(hit.number)
         if args.json:

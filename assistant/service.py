@@ -108,6 +108,11 @@ class Assistant:
         if isinstance(final, Answer):
             final.latency_ms = (time.perf_counter() - started) * 1000
 
+    def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None):
+        """Hybrid search for an understood question (English uses its glossary terms)."""
+        return self.hybrid.search(query.search_text, k=k, numbers=numbers,
+                                  weights=TRANSLATED_WEIGHTS if query.english else None)
+
     # ------------------------------------------------------------ internals
     def _replay(self, history: list[str]) -> Turn | None:
         turn = None
@@ -172,8 +177,7 @@ class Assistant:
             # A unit plus a topic: search within the measures that name the unit.
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
             scope = named or None
-        hits = self.hybrid.search(query.search_text, k=5, numbers=scope,
-                                  weights=TRANSLATED_WEIGHTS if query.english else None)
+        hits = self.retrieve(query, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
