@@ -177,9 +177,10 @@ class DefaultComposer:
         if not total:
             named_any = any(unit in m.unit_names for m in self.plan.measures)
             if named_any and query.role is not None:
-                lines.append(self.t(query, "unit_not_in_role", unit=unit, role=query.role.label))
-            else:
-                lines.append(self.t(query, "unit_not_named", unit=unit))
+                # nothing in the asked role: say so, then show the unit's duties in every role
+                text, duties = self.unit_duties(unit, query.but(role=None))
+                return self.t(query, "unit_not_in_role", unit=unit, role=query.role.label) + "\n\n" + text, duties
+            lines.append(self.t(query, "unit_not_named", unit=unit))
         if via:
             lines.append(self.t(query, "unit_via_heading", unit=unit))
             for designation, numbers in via.items():
@@ -190,9 +191,15 @@ class DefaultComposer:
 
     def deadlines(self, query: Query) -> tuple[str, list[int]]:
         rows = []
+        via_note: dict[int, str] = {}
         for m in self.plan.measures:
-            if query.units and not set(query.units) & set(m.unit_names):
-                continue
+            if query.units:
+                # a unit's deadlines include measures that reach it through a designation
+                taking_part = [involvement(m, unit) for unit in query.units]
+                if not any(roles or designations for roles, designations in taking_part):
+                    continue
+                if not any(roles for roles, _ in taking_part):
+                    via_note[m.number] = next(f"（通过「{d[0][0]}」涉及）" for _, d in taking_part if d)
             if query.scope and m.number not in query.scope:
                 continue
             for d in m.deadlines:
@@ -216,7 +223,7 @@ class DefaultComposer:
         lines = [self.t(query, key, count=len(numbers), label=rows[0][1].label)]
         for _, d, m in rows:
             clause = _clause_with(m.body, d.phrase)
-            lines.append(f"- **{d.phrase}**：{clause}{m.citation}")
+            lines.append(f"- **{d.phrase}**{via_note.get(m.number, '')}：{clause}{m.citation}")
         return "\n".join(lines), numbers
 
     def targets(self, query: Query) -> tuple[str, list[int]]:

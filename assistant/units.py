@@ -94,7 +94,9 @@ UNITS: tuple[Unit, ...] = (
     Unit("自治区法学会", UnitKind.INSTITUTION, ("法学会",)),
     # A pseudo-unit for city and county governments, reached only through designations.
     Unit("市、县（区）人民政府", UnitKind.LOCAL,
-         ("市县政府", "县政府", "市政府", "县区政府", "区县政府", "银川市", "石嘴山市", "吴忠市", "固原市", "中卫市", "市县")),
+         ("市县政府", "县政府", "市政府", "县区政府", "区县政府", "市县人民政府", "县人民政府", "市人民政府", "市县",
+          *(f"{city}{suffix}" for city in ("银川市", "石嘴山市", "吴忠市", "固原市", "中卫市")
+            for suffix in ("", "政府", "人民政府")))),
 )
 
 DESIGNATIONS: tuple[Designation, ...] = (
