@@ -146,3 +146,17 @@ def test_offline_answers_stream_line_by_line(assistant):
     assert partials and all(isinstance(p, str) for p in partials)
     assert all(final.answer.startswith(p) for p in partials)
     assert len(partials[-1]) < len(final.answer) and final.citations
+
+
+def test_a_units_deadlines_include_designation_coverage(assistant, plan):
+    answer = assistant.ask("市场监管厅2022年底前要完成什么")
+    assert answer.intent == "deadlines" and 88 in answer.citations
+    assert "通过「自治区政府各部门」涉及" in answer.answer
+    # measures that name neither the unit nor a designation covering it are left out
+    assert 80 not in answer.citations            # 责任单位：自治区司法厅 only
+
+
+def test_empty_role_filter_falls_back_to_every_role(assistant, plan):
+    answer = assistant.ask("住建厅牵头哪些事")
+    assert "没有作为牵头单位列名" in answer.answer
+    assert answer.duties["all_named"] == named_measures(plan, "自治区住房城乡建设厅") == [41, 63]
