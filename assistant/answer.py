@@ -277,8 +277,10 @@ class DefaultComposer:
         }
         return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
 
-    def refusal(self, query: Query, reason: str = "") -> str:
-        return self.t(query, "refusal", reason=reason)
+    def refusal(self, query: Query, reason: str = "", region: str = "") -> str:
+        """Say plainly that the plan does not cover the question (and why, when known)."""
+        because = self.t(query, f"reason_{reason}", region=region) if reason else ""
+        return self.t(query, "refusal", reason=because)
 
     def out_of_range(self, query: Query) -> str:
         if query.year is not None:

@@ -24,6 +24,15 @@ OTHER_REGIONS = (
 )
 
 
+# Kinds of answer the plan never contains, whatever the subject: prices and sums of money,
+# people's names, contact details, sign-up arrangements.
+UNANSWERABLE = re.compile(
+    r"多少钱|价格|单价|价钱|票价|工资|薪资|薪水|拨了?多少|金额是|报名|电话|地址|办公时间|几点上班|"
+    r"(厅长|局长|书记|主任|主席|院长|市长|县长)(是谁|叫什么)|姓名|"
+    r"how much (money|does .* cost)|\bprice\b|\bsalary\b|phone number|\baddress\b|"
+    r"who is the (director|head|minister|governor)", re.I)
+
+
 @dataclass(frozen=True)
 class ScopeThresholds:
     min_dense: float = 0.84          # below this the question is refused whatever the words say
@@ -37,9 +46,10 @@ class ScopeThresholds:
 @dataclass(frozen=True)
 class ScopeVerdict:
     covered: bool
-    reason: str
-    coverage: float
-    dense_top: float
+    reason: str                  # "" | "region" | "unanswerable": a template key for the composer
+    region: str = ""
+    coverage: float = 1.0
+    dense_top: float = 0.0
     unknown_words: tuple[str, ...] = ()
 
 
@@ -81,10 +91,12 @@ class ScopeGuard:
         t = self.thresholds
 
         def verdict(covered: bool, reason: str = "") -> ScopeVerdict:
-            return ScopeVerdict(covered, reason, coverage, dense_top, unknown)
+            return ScopeVerdict(covered, reason, region or "", coverage, dense_top, unknown)
 
         if region:
-            return verdict(False, f"（方案只适用于宁夏，不涉及{region}）")
+            return verdict(False, "region")
+        if UNANSWERABLE.search(text):
+            return verdict(False, "unanswerable")
         if coverage == 0.0:
             return verdict(False)
         if names_units:

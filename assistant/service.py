@@ -182,7 +182,7 @@ class Assistant:
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
         if not verdict.covered and not query.scope:
-            text = self.composer.refusal(query, verdict.reason)
+            text = self.composer.refusal(query, verdict.reason, region=verdict.region)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units)), []
         numbers = _select(hits)

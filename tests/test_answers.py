@@ -83,12 +83,18 @@ def test_structure_and_document_facts(assistant, question, fact):
 
 @pytest.mark.parametrize("question", [
     "护照怎么办理", "宁夏去年GDP是多少", "个人所得税怎么交", "北京市法治政府建设有什么要求",
-    "What is the GDP of Ningxia?", "明天会下雨吗",
+    "What is the GDP of Ningxia?", "明天会下雨吗", "司法厅厅长是谁", "审计厅的电话是多少",
+    "行政执法制式服装一套多少钱", "What is the price of a law enforcement uniform?",
 ])
 def test_questions_outside_the_plan_are_refused(assistant, question):
     answer = assistant.ask(question)
     assert answer.refused
     assert answer.citations == []
+
+
+def test_refusals_say_why_in_the_question_language(assistant):
+    assert "不涉及北京" in assistant.ask("北京市法治政府建设有什么要求").answer
+    assert "no prices" in assistant.ask("What is the price of a law enforcement uniform?").answer
 
 
 def test_followups_resolve_against_previous_turn(assistant):
