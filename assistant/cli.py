@@ -39,6 +39,7 @@ def cmd_index(args) -> int:
 def _measure_record(plan, m) -> dict:
     part, section = plan.part(m.part_number), plan.section(m.section_number)
     return {"number": m.number, "part": part.label, "section": section.label, "text": m.text,
+            "verbatim": m.verbatim,
             "units": [{"role": u.role.value, "name": u.name, "designation": u.is_designation} for u in m.units],
             "deadlines": [{"phrase": d.phrase, "year": d.year, "month": d.month, "kind": d.kind.value}
                           for d in m.deadlines],
