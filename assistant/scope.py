@@ -2,7 +2,8 @@
 
 Signals: the question names another region (the plan covers Ningxia only); the share of its
 content words that occur anywhere in the plan; and the best dense similarity. Thresholds
-are in one place (``ScopeThresholds``) and were set on development questions, not the gold set.
+are in one place (``ScopeThresholds``) and were set on the development questions in
+``evals/scope_dev.jsonl`` (written for calibration, separate from the evaluation sets).
 """
 from __future__ import annotations
 

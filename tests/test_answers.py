@@ -166,3 +166,13 @@ def test_empty_role_filter_falls_back_to_every_role(assistant, plan):
     answer = assistant.ask("住建厅牵头哪些事")
     assert "没有作为牵头单位列名" in answer.answer
     assert answer.duties["all_named"] == named_measures(plan, "自治区住房城乡建设厅") == [41, 63]
+
+
+def test_scope_calibration_questions(assistant):
+    """Regression check on the questions the scope thresholds were calibrated on."""
+    import json
+    from assistant.config import PROJECT_ROOT
+    lines = (PROJECT_ROOT / "evals" / "scope_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    wrong = [item["question"] for item in map(json.loads, lines)
+             if assistant.ask(item["question"]).refused == item["covered"]]
+    assert wrong == []
