@@ -67,10 +67,6 @@ class QuizResult:
 
 
 # ------------------------------------------------------------ question makers
-def _short(text: str, limit: int = STEM_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _sentence_with(body: str, phrase: str) -> str:
     return next((s for s in split_sentences(body) if phrase in s), phrase)
 
