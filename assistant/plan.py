@@ -114,21 +114,39 @@ def parse_deadlines(text: str) -> tuple[Deadline, ...]:
     return tuple(dict.fromkeys(found))       # a date repeated in one measure counts once
 
 
+_CN_COUNT = "[一两二三四五六七八九十]+"
 TARGET_RE = re.compile(
     r"(\d+(?:\.\d+)?(?:[—\-～~]\d+)?)\s*(%|个工作日|学时|小时|日|天|次|项|期)"
-    r"|(?<=至少|最少)([一两二三四五六七八九十]+)(次|期)"
-    r"|([一两二三四五六七八九十]+)(次|期)(?=以上)")
+    # a spelled-out count bound by 至少/最少, possibly with a short verb between: 每年至少听取一次
+    rf"|(?<=至少|最少)(?:[^，。；\d]{{0,3}}?)({_CN_COUNT})(次|期)"
+    rf"|({_CN_COUNT})(次|期)(?=以上)"
+    # "only one" of something: 只设一个行政执法层级
+    rf"|(?<=只设|仅设)(一)(个)")
+_BOUND_BEFORE = re.compile(r"(不少于|不低于|不超过|不高于|至少|最少|至多|最多|最迟)[^，。；\d]{0,15}$")
+_BOUND_AFTER = re.compile(r"^(以上|以内|以下|内)")
+
+
+def _bound(clause: str, start: int, end: int) -> str:
+    """The bound word written next to a number: 不少于30日 / 30日内 / 两期以上."""
+    after = _BOUND_AFTER.match(clause[end:])
+    if after:
+        return after.group(1)
+    before = _BOUND_BEFORE.search(clause[:start])
+    return before.group(1) if before else ""
 
 
 def parse_targets(text: str) -> tuple[Target, ...]:
     targets = []
     for clause in re.split(r"[，。；]", text):
         for match in TARGET_RE.finditer(clause):
-            quantity = match.group(1) or match.group(3) or match.group(5)
-            unit = match.group(2) or match.group(4) or match.group(6)
+            groups = [g for g in match.groups()]
+            pairs = [(groups[i], groups[i + 1]) for i in range(0, len(groups), 2)]
+            index, (quantity, unit) = next((i, pair) for i, pair in enumerate(pairs) if pair[0])
             if re.fullmatch(r"20\d{2}", quantity or ""):
                 continue
-            targets.append(Target(f"{quantity}{unit}", quantity, unit, clause.strip()))
+            start = match.start(index * 2 + 1)
+            targets.append(Target(f"{quantity}{unit}", quantity, unit, clause.strip(),
+                                  _bound(clause, start, match.end())))
     return tuple(targets)
 
 

@@ -50,6 +50,24 @@ class Target:
     quantity: str     # "100", "60"
     unit: str         # "%", "学时"
     clause: str       # the clause that states it
+    bound: str = ""   # "不少于" / "不超过" style bound as written next to the number, "" if none
+
+    @property
+    def direction(self) -> str:
+        """"min" (at least), "max" (at most / within) or "" (an exact figure)."""
+        return bound_direction(self.bound)
+
+
+MIN_BOUNDS = ("不得少于", "不得低于", "不少于", "不低于", "至少", "最少", "以上", "不下于")
+MAX_BOUNDS = ("不得超过", "不得高于", "不超过", "不高于", "至多", "最多", "最迟", "以内", "以下", "内")
+
+
+def bound_direction(word: str) -> str:
+    if word in MIN_BOUNDS:
+        return "min"
+    if word in MAX_BOUNDS:
+        return "max"
+    return ""
 
 
 @dataclass(frozen=True)

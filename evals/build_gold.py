@@ -1,9 +1,10 @@
 """Build the evaluation gold set ``evals/gold.jsonl``.
 
 The questions are hand-written (colloquial, paraphrased, some with unit aliases and a few
-typos). Only the answer sets that are lists by nature are computed from the parser so that
-they cannot drift from the plan: a unit's complete duty list (any role, or one role) and
-the deadline lists ("2022年底前要完成哪些任务").
+typos). The answer sets that are lists by nature -- a unit's complete duty list (any role,
+or one role) and the deadline lists ("2022年底前要完成哪些任务") -- are computed from the
+independent hand annotation (``evals/annotation``, read by ``evals.facts``), never from the
+assistant's parser, so the gold can catch parser errors.
 
     python -m evals.build_gold            # rewrite evals/gold.jsonl
     python -m evals.build_gold --check    # exit 1 if evals/gold.jsonl is out of date
@@ -21,48 +22,43 @@ import sys
 from pathlib import Path
 
 from assistant.plan import load_plan
-from assistant.records import DeadlineKind, Plan, Role
+from assistant.records import Plan, Role
+
+from .facts import Facts
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "ningxia-rule-of-law-government-plan-2021-2025.txt"
 GOLD = ROOT / "evals" / "gold.jsonl"
 
-PSEUDO_UNITS = {"市、县（区）人民政府"}
-DATED_KINDS = {DeadlineKind.BY_END_OF, DeadlineKind.AT_END_OF, DeadlineKind.BEFORE}
 
 
 # ---------------------------------------------------------------- computed sets
 
-def named_units(plan: Plan) -> list[str]:
-    """Canonical units the plan names directly, in order of first mention."""
-    seen: list[str] = []
-    for m in plan.measures:
-        for u in m.units:
-            if not u.is_designation and u.name not in PSEUDO_UNITS and u.name not in seen:
-                seen.append(u.name)
-    return seen
+def named_units(facts: Facts) -> list[str]:
+    """Units the annotation names directly, in order of first mention (no designations)."""
+    return [u for u in facts.named_units() if not _is_designation(u)]
 
 
-def unit_measures(plan: Plan, unit: str, role: Role | None = None) -> list[int]:
-    return [m.number for m in plan.measures
-            if any(u.name == unit and not u.is_designation and (role is None or u.role == role)
-                   for u in m.units)]
+def _is_designation(name: str) -> bool:
+    return name.startswith("各") or "各部门" in name or "有关部门" in name or "其他部门" in name
 
 
-def due_in_year(plan: Plan, year: int, months: tuple[int, ...] | None = None) -> list[int]:
+def unit_measures(facts: Facts, unit: str, role: Role | None = None) -> list[int]:
+    return facts.unit_measures(unit, role.value if role else None)
+
+
+def due_in_year(facts: Facts, year: int, months: tuple[int, ...] | None = None) -> list[int]:
     """Measures with a dated deadline in `year` (optionally only those naming one of `months`)."""
-    return [m.number for m in plan.measures
-            if any(d.kind in DATED_KINDS and d.year == year
-                   and (months is None or d.month in months) for d in m.deadlines)]
+    return [m.number for m in facts.measures
+            if any(d.year == year and (months is None or d.month in months) for d in m.dated())]
 
 
-def annual_measures(plan: Plan) -> list[int]:
-    return [m.number for m in plan.measures
-            if any(d.kind == DeadlineKind.ANNUAL for d in m.deadlines)]
+def annual_measures(facts: Facts) -> list[int]:
+    return facts.annual_measures()
 
 
-def dated_measures(plan: Plan) -> list[int]:
-    return [m.number for m in plan.measures if any(d.kind in DATED_KINDS for d in m.deadlines)]
+def dated_measures(facts: Facts) -> list[int]:
+    return facts.dated_measures()
 
 
 # ---------------------------------------------------------------- measure questions
@@ -269,6 +265,7 @@ UNIT_ROLE_QUESTIONS: list[tuple[str, Role, str]] = [
 
 def build(plan: Plan) -> list[dict]:
     items: list[dict] = []
+    annotated = Facts()
 
     def add(category: str, question: str, expected, match: str = "any", key_facts=(),
             history=(), refused: bool = False, **extra) -> None:
@@ -285,23 +282,23 @@ def build(plan: Plan) -> list[dict]:
         add("measure", question, expected, "any", facts)
 
     # unit
-    assert sorted(u for u, _ in UNIT_QUESTIONS) == sorted(named_units(plan)), "unit list drifted"
+    assert sorted(u for u, _ in UNIT_QUESTIONS) == sorted(named_units(annotated)), "unit list drifted"
     for unit, question in UNIT_QUESTIONS:
-        add("unit", question, unit_measures(plan, unit), "all", unit=unit)
+        add("unit", question, unit_measures(annotated, unit), "all", unit=unit)
     for unit, role, question in UNIT_ROLE_QUESTIONS:
-        add("unit", question, unit_measures(plan, unit, role), "all", unit=unit, role=role.value)
+        add("unit", question, unit_measures(annotated, unit, role), "all", unit=unit, role=role.value)
 
     # deadline (lists computed; single-measure deadlines hand-checked against the parser)
-    add("deadline", "2022年底前要完成哪些任务？", due_in_year(plan, 2022), "all", ["2022年底"])
-    add("deadline", "2023年底前有哪些任务要完成？", due_in_year(plan, 2023), "all", ["2023年底前"])
-    add("deadline", "2021年底前要完成什么？", due_in_year(plan, 2021), "all", ["2021年底前"])
-    add("deadline", "2024年底前要干成什么事？", due_in_year(plan, 2024), "all", ["2024年底前"])
-    add("deadline", "2022年6月份之前要完成的有哪些？", due_in_year(plan, 2022, (6,)), "all", ["2022年6月"])
-    add("deadline", "方案里每年都要做的事情有哪些？", annual_measures(plan), "all", ["每年"])
-    add("deadline", "有明确时间节点的措施都有哪些？给我列个时间表", dated_measures(plan), "all", [])
-    justice_2022 = [n for n in due_in_year(plan, 2022) if n in unit_measures(plan, "自治区司法厅")]
+    add("deadline", "2022年底前要完成哪些任务？", due_in_year(annotated, 2022), "all", ["2022年底"])
+    add("deadline", "2023年底前有哪些任务要完成？", due_in_year(annotated, 2023), "all", ["2023年底前"])
+    add("deadline", "2021年底前要完成什么？", due_in_year(annotated, 2021), "all", ["2021年底前"])
+    add("deadline", "2024年底前要干成什么事？", due_in_year(annotated, 2024), "all", ["2024年底前"])
+    add("deadline", "2022年6月份之前要完成的有哪些？", due_in_year(annotated, 2022, (6,)), "all", ["2022年6月"])
+    add("deadline", "方案里每年都要做的事情有哪些？", annual_measures(annotated), "all", ["每年"])
+    add("deadline", "有明确时间节点的措施都有哪些？给我列个时间表", dated_measures(annotated), "all", [])
+    justice_2022 = [n for n in due_in_year(annotated, 2022) if n in unit_measures(annotated, "自治区司法厅")]
     add("deadline", "司法厅2022年底前要完成哪些事？", justice_2022, "all", ["2022年底"])
-    office_dated = [n for n in dated_measures(plan) if n in unit_measures(plan, "自治区政府办公厅")]
+    office_dated = [n for n in dated_measures(annotated) if n in unit_measures(annotated, "自治区政府办公厅")]
     add("deadline", "政府办公厅有哪些带截止时间的任务？", office_dated, "all", [])
     add("deadline", "行政复议委员会什么时候建立？", [69], "any", ["2022年6月"])
     add("deadline", "证明事项告知承诺清单的截止时间是什么时候？", [9], "any", ["2022年6月底前"])
@@ -408,7 +405,7 @@ def build(plan: Plan) -> list[dict]:
     add("multiturn", "参加单位有哪些？", [9], "any", ["其他有关部门"], history=["证明事项告知承诺清单什么时候建好？"])
     add("multiturn", "这条是哪些单位负责的？", [58], "any", ["党委宣传部"],
         history=["重大突发事件舆情发布有什么时限？"])
-    add("multiturn", "其中哪些是它牵头的？", unit_measures(plan, "自治区卫生健康委", Role.LEAD), "all",
+    add("multiturn", "其中哪些是它牵头的？", unit_measures(annotated, "自治区卫生健康委", Role.LEAD), "all",
         ["卫生健康委"], history=["卫健委要做什么？"])
     add("multiturn", "下一项呢？", [31], "any", [], history=["第三十项讲的是什么？"])
     add("multiturn", "上一项呢", [67], "any", [], history=["第68项是什么内容？"])
@@ -417,7 +414,7 @@ def build(plan: Plan) -> list[dict]:
         history=["重大行政决策合法性审查要多长时间？"])
     add("multiturn", "这部分第一项措施是什么？", [63], "any", ["行政调解"], history=["第七部分讲什么？"])
     add("multiturn", "有截止时间的是哪几条？",
-        [n for n in unit_measures(plan, "自治区发展改革委") if n in dated_measures(plan)], "all",
+        [n for n in unit_measures(annotated, "自治区发展改革委") if n in dated_measures(annotated)], "all",
         ["2023年底前"], history=["发改委负责哪些任务？"])
     add("multiturn", "表彰奖励那条还有谁一起牵头？", [102], "any", ["党委组织部"], history=["人社厅要干什么？"])
     add("multiturn", "那全区行政执法数据库呢？", [91], "any", ["2023年底前"], history=["执法APP掌上执法哪年实现？"])
@@ -440,7 +437,7 @@ def build(plan: Plan) -> list[dict]:
 
     # english
     add("english", "When must the administrative reconsideration committees be set up?", [69], "any", ["2022年6月"])
-    add("english", "What must the Audit Department do?", unit_measures(plan, "自治区审计厅"), "all", ["审计厅"])
+    add("english", "What must the Audit Department do?", unit_measures(annotated, "自治区审计厅"), "all", ["审计厅"])
     add("english", "What is the document number?", [], "any", ["宁党厅字〔2021〕39号"])
     add("english", "When was the plan issued?", [], "any", ["2021年11月16日"])
     add("english", "How many measures does the plan contain?", [], "any", ["110"])
@@ -448,7 +445,7 @@ def build(plan: Plan) -> list[dict]:
         ["100%"])
     add("english", "How many hours of legal training must each law enforcement officer receive per year?", [104],
         "any", ["60学时"])
-    add("english", "Which tasks are due by the end of 2023?", due_in_year(plan, 2023), "all", ["2023年底前"])
+    add("english", "Which tasks are due by the end of 2023?", due_in_year(annotated, 2023), "all", ["2023年底前"])
     add("english", "How long must draft local regulations and government rules be open for public comment?", [22],
         "any", ["30日"])
     add("english", "Within how many hours must authoritative information be released after a major emergency?",
@@ -456,7 +453,7 @@ def build(plan: Plan) -> list[dict]:
     add("english", "Who leads the fair competition review work?", [17], "any", ["自治区市场监管厅"])
     add("english", "What does the plan say about the \"Wo de Ningxia\" government app?", [12, 85], "any", ["我的宁夏"])
     add("english", "What is the overall goal of the plan for 2025?", [], "any", ["到2025年"])
-    add("english", "What must the Statistics Bureau do?", unit_measures(plan, "自治区统计局"), "all", ["统计局"])
+    add("english", "What must the Statistics Bureau do?", unit_measures(annotated, "自治区统计局"), "all", ["统计局"])
     add("english", "How many working days does the legality review of a major administrative decision take at least?",
         [31], "any", ["7个工作日"])
     add("english", "Who issued this document?", [], "any", ["中共宁夏回族自治区委员会办公厅"])

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from assistant.grounding import cited_sentences, is_supported
+from assistant.grounding import FactChecker, SentenceCheck, cited_sentences
 from assistant.text import fold_for_match
 
 HIT_KS = (1, 3, 5)
@@ -54,23 +54,18 @@ def citing_sentences(answer: str) -> dict[int, list[str]]:
     return out
 
 
-def citation_precision(answer: str, expected: Iterable[int], texts: Mapping[int, str]) -> float | None:
-    """ALCE-style citation precision at measure granularity.
+def citation_precision(citations: Sequence[int], expected: Iterable[int], unit_item: bool = False) -> float | None:
+    """Citation precision against the independent gold: the share of the distinct cited
+    measures that are among the item's ``expected`` measures.
 
-    Each distinct measure cited in the answer is *correct* when it is expected, or when its
-    text alone supports (``grounding.is_supported``) at least one sentence that cites it.
-    Returns correct / cited, or ``None`` when the answer cites nothing."""
-    by_measure = citing_sentences(answer)
-    if not by_measure:
+    ``None`` when the answer cites nothing, and for unit-duty items, whose precision is
+    ``unit_precision`` (a unit's answer may rightly cite measures that reach it through a
+    designation besides the ones that name it). For an item that expects no measure
+    (a refusal, a document fact) every citation counts as wrong."""
+    cited = set(citations)
+    if not cited or unit_item:
         return None
-    wanted = set(expected)
-    correct = sum(1 for number, sentences in by_measure.items()
-                  if number in wanted or _supports_any(texts.get(number, ""), sentences))
-    return correct / len(by_measure)
-
-
-def _supports_any(source: str, sentences: Sequence[str]) -> bool:
-    return bool(source) and any(is_supported(s, [source]) for s in sentences)
+    return len(cited & set(expected)) / len(cited)
 
 
 def citation_recall(citations: Iterable[int], expected: Sequence[int], match: str) -> float | None:
@@ -85,17 +80,26 @@ def citation_recall(citations: Iterable[int], expected: Sequence[int], match: st
 
 
 # ------------------------------------------------------------------ unit duties
-def predicted_duties(result: Mapping, unit: str) -> list[int]:
-    """The measures an answer assigns to ``unit``: ``duties["all_named"]`` (the unit's own
-    entry when the answer covers several units), falling back to the answer's citations."""
+def predicted_duties(result: Mapping, item: Mapping) -> list[int]:
+    """The measures an answer assigns to the item's unit.
+
+    With a role or year condition in the item, what the answer cites. Otherwise the answer's
+    ``duties`` record when it has one: the measures naming the unit (``all_named``), plus
+    those reaching it through designations when the gold counts designations
+    (``reach == "designation"``). Without a ``duties`` record, the answer's citations."""
+    citations = list(result.get("citations") or [])
+    if item.get("role") or item.get("year"):
+        return citations
     duties = result.get("duties")
     if isinstance(duties, Mapping):
-        entry = duties.get(unit)
-        if isinstance(entry, Mapping) and "all_named" in entry:
-            return list(entry["all_named"])
-        if "all_named" in duties:
-            return list(duties["all_named"])
-    return list(result.get("citations") or [])
+        entry = duties.get(item.get("unit")) if isinstance(duties.get(item.get("unit")), Mapping) else duties
+        if "all_named" in entry:
+            found = list(entry["all_named"])
+            if item.get("reach") == "designation":
+                for numbers in (entry.get("via_designation") or {}).values():
+                    found += list(numbers)
+            return list(dict.fromkeys(found))
+    return citations
 
 
 def set_recall(predicted: Iterable[int], expected: Iterable[int]) -> float | None:
@@ -151,31 +155,33 @@ def refusal_precision_recall(pairs: Iterable[tuple[bool, bool]]) -> tuple[float 
 # ------------------------------------------------------------------ grounding
 @dataclass(frozen=True)
 class GroundingCount:
-    """Sentences of one answer: all, those carrying citations, and those of the cited
-    ones whose content the cited measures' text supports."""
+    """Sentences of one answer: all, the factual ones (those with a citation or a checkable
+    fact), and those of the factual ones that pass the fact check
+    (``assistant.grounding.FactChecker``)."""
     sentences: int
     cited: int
     supported: int
     unsupported: tuple[str, ...] = ()
+    factual: int = 0
 
 
-def grounding_count(answer: str, texts: Mapping[int, str]) -> GroundingCount:
-    """Split the answer into sentences (``grounding.cited_sentences``); a sentence with
-    citations is supported when ``grounding.is_supported`` holds against the joined text of
-    all the measures it cites (an unknown measure number contributes no text)."""
-    sentences = cited_sentences(answer)
-    cited = [s for s in sentences if s.citations]
-    bad = [s.text for s in cited
-           if not is_supported(s.text, [texts.get(n, "") for n in s.citations])]
-    return GroundingCount(len(sentences), len(cited), len(cited) - len(bad), tuple(bad))
+def grounding_count(answer: str, checker: FactChecker) -> GroundingCount:
+    """Check every sentence of the answer. A cited sentence must agree with the measures it
+    cites; an uncited sentence with a checkable fact must name its place in the document
+    and agree with the document text; framing sentences are not judged."""
+    checks: list[SentenceCheck] = checker.check_answer(answer)
+    factual = [c for c in checks if c.factual]
+    bad = [f"{c.sentence} ⟨{'; '.join(p.detail for p in c.problems)}⟩" for c in factual if not c.ok]
+    cited = sum(1 for c in checks if c.citations)
+    return GroundingCount(len(checks), cited, len(factual) - len(bad), tuple(bad), len(factual))
 
 
 def grounding(counts: Iterable[GroundingCount]) -> float | None:
-    """Supported cited sentences / cited sentences, pooled over answers (micro average);
-    ``None`` when no answer carries a citation."""
+    """Factual sentences that pass the fact check / factual sentences, pooled over answers
+    (micro average); ``None`` when no answer states a fact."""
     counts = list(counts)
-    cited = sum(c.cited for c in counts)
-    return sum(c.supported for c in counts) / cited if cited else None
+    factual = sum(c.factual for c in counts)
+    return sum(c.supported for c in counts) / factual if factual else None
 
 
 def cited_share(counts: Iterable[GroundingCount]) -> float | None:
@@ -183,6 +189,21 @@ def cited_share(counts: Iterable[GroundingCount]) -> float | None:
     counts = list(counts)
     total = sum(c.sentences for c in counts)
     return sum(c.cited for c in counts) / total if total else None
+
+
+# ------------------------------------------------------------------ coverage
+COVERAGES = ("full", "partial", "none")
+
+
+def gold_coverage(item: Mapping) -> str:
+    return item.get("coverage") or ("none" if item.get("refused") else "full")
+
+
+def answer_coverage(result: Mapping) -> str:
+    """The answer's own ``coverage``; answers from before the field existed: refused means
+    "none", anything else "full"."""
+    value = result.get("coverage")
+    return value if value in COVERAGES else ("none" if result.get("refused") else "full")
 
 
 # ------------------------------------------------------------------ latency
@@ -214,15 +235,26 @@ class ItemScore:
     gold_refused: bool = False
     refused: bool = False
     grounding: GroundingCount = GroundingCount(0, 0, 0)
+    gold_coverage: str = "full"
+    coverage: str = "full"
     latency_ms: float = 0.0
 
     @property
+    def coverage_correct(self) -> bool:
+        return self.coverage == self.gold_coverage
+
+    @property
     def answer_correct(self) -> bool:
-        """The combined per-item verdict: the refusal decision matches the gold, every
-        expected measure required by ``match`` is cited, and every key fact is present."""
+        """The combined per-item verdict: the refusal decision and the coverage match the
+        gold, every expected measure required by ``match`` is cited (for unit items: the
+        unit's duty list is complete), every key fact is present, and no stated fact
+        contradicts the plan."""
         return (self.refused == self.gold_refused
+                and self.coverage_correct
                 and self.citation_recall in (None, 1.0)
-                and self.key_facts in (None, 1.0))
+                and self.unit_recall in (None, 1.0)
+                and self.key_facts in (None, 1.0)
+                and self.grounding.supported == self.grounding.factual)
 
     def failed_metrics(self) -> list[str]:
         """Names of the metrics this item fails (empty when it passes all of them)."""
@@ -234,7 +266,8 @@ class ItemScore:
             ("unit_recall", self.unit_recall is not None and self.unit_recall < 1.0),
             ("unit_precision", self.unit_precision is not None and self.unit_precision < 1.0),
             ("key_facts", self.key_facts is not None and self.key_facts < 1.0),
-            ("grounding", self.grounding.supported < self.grounding.cited),
+            ("grounding", self.grounding.supported < self.grounding.factual),
+            ("coverage", not self.coverage_correct),
         ]
         return [name for name, failed in checks if failed]
 
@@ -246,27 +279,29 @@ class ItemScore:
         return data
 
 
-def score_item(item: Mapping, result: Mapping, texts: Mapping[int, str]) -> ItemScore:
+def score_item(item: Mapping, result: Mapping, checker: FactChecker) -> ItemScore:
     """All per-item figures of one answer against its gold item."""
     expected = list(item.get("expected") or [])
     citations = list(result.get("citations") or [])
     answer = result.get("answer") or ""
+    unit_item = bool(item.get("unit"))
     score = ItemScore(id=item["id"], category=item["category"],
                       gold_refused=bool(item.get("refused")), refused=bool(result.get("refused")),
+                      gold_coverage=gold_coverage(item), coverage=answer_coverage(result),
                       latency_ms=float(result.get("latency_ms") or 0.0))
     if expected:
         ranked = ranked_measures(citations, result.get("measures") or [])
         score.hits = {k: hit_at_k(ranked, expected, k) for k in HIT_KS}
         score.rr = reciprocal_rank(ranked, expected)
-    score.citation_precision = citation_precision(answer, expected, texts)
+    score.citation_precision = citation_precision(citations, expected, unit_item)
     score.citation_recall = citation_recall(citations, expected, item.get("match", "any"))
-    if item.get("category") == "unit" and item.get("unit"):
-        predicted = predicted_duties(result, item["unit"])
+    if unit_item and expected:
+        predicted = predicted_duties(result, item)
         score.unit_recall = set_recall(predicted, expected)
         score.unit_precision = set_precision(predicted, expected)
     score.key_facts = key_fact_accuracy(answer, item.get("key_facts") or [])
     score.missing_facts = missing_key_facts(answer, item.get("key_facts") or [])
-    score.grounding = grounding_count(answer, texts)
+    score.grounding = grounding_count(answer, checker)
     return score
 
 
@@ -296,6 +331,10 @@ def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
         "refusal_recall": refusal_r,
         "grounding": grounding(s.grounding for s in scores),
         "cited_sentence_share": cited_share(s.grounding for s in scores),
+        "coverage_accuracy": mean(1.0 if s.coverage_correct else 0.0 for s in scores) if scores else None,
+        "partial_recall": mean(1.0 if s.coverage == "partial" else 0.0
+                               for s in scores if s.gold_coverage == "partial") if any(
+            s.gold_coverage == "partial" for s in scores) else None,
         "answer_accuracy": mean(1.0 if s.answer_correct else 0.0 for s in scores) if scores else None,
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
@@ -304,7 +343,7 @@ def aggregate(scores: Sequence[ItemScore]) -> dict[str, float | int | None]:
 
 
 __all__ = [
-    "HIT_KS", "GroundingCount", "ItemScore", "aggregate", "citation_precision", "citation_recall",
+    "COVERAGES", "HIT_KS", "GroundingCount", "ItemScore", "aggregate", "answer_coverage", "gold_coverage", "citation_precision", "citation_recall",
     "cited_share", "citing_sentences", "grounding", "grounding_count", "hit_at_k", "key_fact_accuracy",
     "mean", "missing_key_facts", "percentile", "predicted_duties", "ranked_measures",
     "reciprocal_rank", "refusal_precision_recall", "score_item", "set_precision", "set_recall",

@@ -38,13 +38,14 @@ OVERALL_ROWS: tuple[tuple[str, str], ...] = (
     ("citation_recall", "citation recall"), ("unit_recall", "unit-duty recall"),
     ("unit_precision", "unit-duty precision"), ("key_fact_accuracy", "key-fact accuracy"),
     ("refusal_precision", "refusal precision"), ("refusal_recall", "refusal recall"),
-    ("grounding", "grounding"), ("cited_sentence_share", "cited-sentence share (info)"),
+    ("grounding", "grounding (fact check)"), ("cited_sentence_share", "cited-sentence share (info)"),
+    ("coverage_accuracy", "coverage accuracy"), ("partial_recall", "partial-coverage recall"),
     ("answer_accuracy", "answer accuracy (combined)"),
     ("latency_p50_ms", "latency p50 (ms)"), ("latency_p95_ms", "latency p95 (ms)"),
 )
-CATEGORY_COLUMNS: tuple[str, ...] = ("items", "hit@1", "hit@3", "mrr", "citation_precision",
-                                     "citation_recall", "unit_recall", "key_fact_accuracy",
-                                     "grounding", "refusal_recall", "answer_accuracy")
+CATEGORY_COLUMNS: tuple[str, ...] = ("items", "hit@1", "hit@3", "citation_precision",
+                                     "citation_recall", "unit_recall", "unit_precision", "key_fact_accuracy",
+                                     "grounding", "refusal_recall", "coverage_accuracy", "answer_accuracy")
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +92,10 @@ def by_category(scores: Sequence[ItemScore]) -> dict[str, dict]:
     return {c: aggregate([s for s in scores if s.category == c]) for c in ordered}
 
 
-def measure_texts(plan) -> dict[int, str]:
-    """What a citation vouches for: the measure's text, titles and structured fields."""
-    return {m.number: plan.citable_text(m.number) for m in plan.measures}
+def fact_checker(assistant):
+    """The fact check the metrics use: the plan's records, English aligned with the embedder."""
+    from assistant.grounding import FactChecker
+    return FactChecker(assistant.plan, assistant.embedder.embed_queries)
 
 
 # ------------------------------------------------------------------ answering
@@ -110,13 +112,13 @@ def _safe(answer: Callable[[], dict]) -> dict:
 
 
 def answer_items(name: str, items: Sequence[dict], answer: Callable[[dict], dict],
-                 texts: Mapping[int, str], progress: bool = True) -> Run:
+                 checker, progress: bool = True) -> Run:
     """Answer every item with ``answer(item)`` (a tqdm bar when ``progress``) and score it."""
     from tqdm import tqdm
     started = time.perf_counter()
     results = [_safe(lambda item=item: answer(item))
                for item in tqdm(items, desc=f"eval {name}", unit="q", disable=not progress)]
-    scores = [score_item(item, result, texts) for item, result in zip(items, results)]
+    scores = [score_item(item, result, checker) for item, result in zip(items, results)]
     return Run(name, results, scores, time.perf_counter() - started)
 
 
@@ -130,8 +132,9 @@ def evaluate(assistant, items: Sequence[dict], baselines: bool = True, progress:
     baselines (question only); score everything; run RAGAS when an endpoint is configured."""
     started = time.perf_counter()
     items = list(items)
-    texts = measure_texts(assistant.plan)
-    runs = {SYSTEM: answer_items(SYSTEM, items, system_answer(assistant), texts, progress)}
+    checker = fact_checker(assistant)
+    texts = {m.number: m.text for m in assistant.plan.measures}
+    runs = {SYSTEM: answer_items(SYSTEM, items, system_answer(assistant), checker, progress)}
     info = {"embedding_model": assistant.embedder.model_id, "composer": assistant.status.composer}
     if baselines:
         from .baselines import BaselineSet
@@ -140,14 +143,33 @@ def evaluate(assistant, items: Sequence[dict], baselines: bool = True, progress:
         info["baseline_build_seconds"] = round(time.perf_counter() - build_started, 2)
         try:
             for baseline in baseline_set.baselines:
-                runs[baseline.name] = answer_items(baseline.name, items,
-                                                   lambda item, b=baseline: b.answer(item["question"]),
-                                                   texts, progress)
+                runs[baseline.name] = answer_items(
+                    baseline.name, items,
+                    lambda item, b=baseline: b.answer(item["question"], item.get("history") or []),
+                    checker, progress)
         finally:
             baseline_set.close()
     samples = samples_from(items, runs[SYSTEM].results, texts)
     ragas = ragas_scores(assistant.settings, assistant.embedder, samples)
     return Evaluation(items, runs, time.perf_counter() - started, ragas, info)
+
+
+def score_recorded(items: Sequence[dict], answers_path: Path, progress: bool = True) -> Evaluation:
+    """Score answers recorded by an earlier run (for example a blind set's first run on an
+    older commit) with today's metrics. Needs the plan and the embedder, not the index."""
+    from assistant.config import get_settings
+    from assistant.embeddings import load_embedder
+    from assistant.grounding import FactChecker
+    from assistant.plan import load_plan
+    started = time.perf_counter()
+    recorded = json.loads(Path(answers_path).read_text(encoding="utf-8"))
+    results = recorded["results"][: len(items)]
+    settings = get_settings()
+    checker = FactChecker(load_plan(settings.corpus_path), load_embedder(settings).embed_queries)
+    run = answer_items(SYSTEM, items, lambda item, it=iter(results): next(it), checker, progress)
+    info = {"answers": str(answers_path), **{k: v for k, v in recorded.items() if k != "results"}}
+    return Evaluation(list(items), {SYSTEM: run}, time.perf_counter() - started,
+                      RagasReport(ran=False, message="RAGAS not run for recorded answers."), info)
 
 
 # ------------------------------------------------------------------ formatting
@@ -292,9 +314,9 @@ def chart(evaluation: Evaluation, path: Path) -> None:
     plt.close(fig)
 
 
-def write_reports(evaluation: Evaluation, out_dir: Path) -> dict[str, Path]:
+def write_reports(evaluation: Evaluation, out_dir: Path, name: str = "latest") -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"md": out_dir / "latest.md", "json": out_dir / "latest.json", "png": out_dir / "latest.png"}
+    paths = {"md": out_dir / f"{name}.md", "json": out_dir / f"{name}.json", "png": out_dir / f"{name}.png"}
     paths["md"].write_text(markdown_report(evaluation), encoding="utf-8")
     paths["json"].write_text(json.dumps(json_report(evaluation), ensure_ascii=False, indent=1), encoding="utf-8")
     chart(evaluation, paths["png"])
@@ -320,7 +342,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=None, help="only the first N gold items")
     parser.add_argument("--no-baselines", action="store_true", help="evaluate the system only")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (default evals/reports)")
-    parser.add_argument("--gold", type=Path, default=GOLD_PATH, help=argparse.SUPPRESS)
+    parser.add_argument("--set", "--gold", dest="gold", type=Path, default=GOLD_PATH,
+                        help="evaluation set (JSONL, default evals/gold.jsonl)")
+    parser.add_argument("--answers", type=Path, default=None,
+                        help="score answers recorded earlier (JSON with a 'results' list aligned with the set) "
+                             "instead of asking the assistant")
+    parser.add_argument("--name", default="latest", help="report file name (default latest)")
     parser.add_argument("--gate", action="store_true", help="exit 1 when a gate threshold fails")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
@@ -332,14 +359,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = argv[1:]
     args = build_parser().parse_args(argv)
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from assistant.service import Assistant
     started = time.perf_counter()
     items = load_gold(args.gold)[: args.limit] if args.limit else load_gold(args.gold)
-    assistant = Assistant(progress=not args.quiet)
-    load_seconds = time.perf_counter() - started
-    evaluation = evaluate(assistant, items, baselines=not args.no_baselines, progress=not args.quiet)
-    evaluation.info["assistant_load_seconds"] = round(load_seconds, 2)
-    paths = write_reports(evaluation, args.out)
+    if args.answers:
+        evaluation = score_recorded(items, args.answers, progress=not args.quiet)
+    else:
+        from assistant.service import Assistant
+        assistant = Assistant(progress=not args.quiet)
+        load_seconds = time.perf_counter() - started
+        evaluation = evaluate(assistant, items, baselines=not args.no_baselines, progress=not args.quiet)
+        evaluation.info["assistant_load_seconds"] = round(load_seconds, 2)
+    evaluation.info["set"] = str(args.gold.name)
+    paths = write_reports(evaluation, args.out, args.name)
     print(summary(evaluation))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     if args.gate and not all(check.passed for check in evaluation.gate()):
