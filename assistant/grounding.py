@@ -93,7 +93,7 @@ def is_english(text: str) -> bool:
 _MEASURE_WORDS = "个工作日|学时|小时|个月|次|期|个|级|项|年|周|日|天|家|名|人|条|批|大|类|种"
 _REFERENCE = re.compile(r"第\s*[\d一二三四五六七八九十百]+\s*(?:项|部分|条|节)|（[一二三四五六七八九十]+）"
                         r"|\b(?:measure|item|no\.|part|section|article)\s*#?\d+", re.I)
-_YEAR_MONTH = re.compile(r"(20\d{2})\s*年(?:\s*(\d{1,2})\s*月)?")
+_YEAR_MONTH = re.compile(r"(20\d{2})\s*年(?:\s*(\d{1,2})\s*月|(?=底))?")
 _DIGITS = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?:\s*[—\-～~至到]\s*(\d+))?\s*(%|" + _MEASURE_WORDS + r")?")
 _CN_COUNT = re.compile(r"([一二两三四五六七八九十百]+)(" + _MEASURE_WORDS + r")")
 _EN_MONTHS = {m: i for i, m in enumerate(
@@ -104,16 +104,21 @@ _EN_NUMBER_WORDS = {"once": 1, "twice": 2, "thrice": 3, "one": 1, "two": 2, "thr
 _EN_NUMBER = re.compile(r"\b(" + "|".join(_EN_NUMBER_WORDS) + r")\b", re.I)
 # Words that start with 不 but do not negate the requirement they stand in.
 _NOT_NEGATION = ("不得少于", "不得低于", "不得超过", "不得高于", "不断", "不少于", "不低于", "不超过", "不高于", "不同", "不足", "不良", "不当", "不正当", "不作为",
-                 "不规范", "不公", "不平衡", "不动产", "不利", "不法", "不稳定", "不确定", "不合理", "不一致",
+                 "不规范", "不公正", "不公平", "不平衡", "不动产", "不利", "不法", "不稳定", "不确定", "不合理", "不一致",
                  "不符合", "不适应", "不到位", "不正之风", "不定期", "不特定", "不作为", "不以为然", "不仅",
                  "无论", "非禁即入", "并非", "未来", "无纸化", "无差别", "毫无")
 _NEGATION = re.compile(r"不|未|没有|没|无需|无须|无权|毋|勿|禁止|严禁|杜绝|防止|严防|避免")
 # Words that grant a permission or lift a duty: against a prohibition they reverse it.
 _PERMISSIVE = re.compile(r"可以|允许|准许|仍可|也可|可不|不必|无需|无须|不需要|不需|不要求|不用|不受")
+# Words that lift a duty the source sets ("无需防止…" against "要防止…").
+_DUTY_LIFT = re.compile(r"无需|无须|不必|不需要|不需|不要求|不用|不再要求|可不")
+# A level or scope bounded by 以上/以下 (县级以上): the direction must match the source.
+_LEVEL_BOUND = re.compile(r"([\u4e00-\u9fff]{1,3})(以上|以下)")
+_OPPOSITE = {"以上": "以下", "以下": "以上"}
 _EN_PERMISSIVE = re.compile(r"\b(?:may|can|allowed|permitted|free to|not required|need not|needn't|optional)\b", re.I)
 _PROHIBITION = re.compile(r"不得|严禁|禁止|不准|不予|不再|未经|不设|不能|杜绝|防止|严防|避免|一律不")
 _EN_NEGATION = re.compile(r"\b(?:not|no|never|without|neither|nor|cannot|can't|isn't|aren't|doesn't|don't|"
-                          r"won't|needn't|optional|prohibit\w*|forbid\w*|ban|bans|banned|barred|"
+                          r"won't|needn't|optional|prohibit\w*|forbid\w*|ban|bans|banned|barred|non(?=-)|"
                           r"may not|must not|refrain)\b", re.I)
 _FREQUENCY = re.compile(r"每(?:两|二|三|四|五|半|\d+)?(?:年|季度|个月|月|周|天|日)")
 _EN_FREQUENCY = re.compile(r"\b(?:every\s+(?:two|three|2|3|other)\s+years?|biennial\w*|every\s+month|monthly|"
@@ -165,6 +170,11 @@ def _cn_direction(text: str, start: int, end: int) -> str:
 
 def _en_direction(text: str, start: int, end: int) -> str:
     window_before, window_after = text[max(0, start - 25):start], text[end:end + 22]
+    # "no more than" holds "more than": the negated comparisons are read first
+    if re.search(r"\b(?:no|not)\s+(?:more|later)\s+than\b", window_before, re.I):
+        return "max"
+    if re.search(r"\b(?:no|not)\s+(?:less|fewer|earlier)\s+than\b", window_before, re.I):
+        return "min"
     if _EN_MIN.search(window_before) or re.match(r"\s*\w*\s*(?:or more|and above|or above)", window_after):
         return "min"
     if _EN_MAX.search(window_before) or re.match(r"\s*\w*\s*(?:or less|at most)", window_after):
@@ -184,8 +194,13 @@ def _without_references(text: str) -> str:
 def dates_in(text: str) -> set[tuple[int, int | None]]:
     """(year, month or None) of every date; English month names are read too."""
     text = _without_references(text)
-    found = {(int(y), int(m) if m else None) for y, m in _YEAR_MONTH.findall(text)}
-    for month, year in _EN_YEAR_MONTH.findall(text):
+    found = set()
+    for match in _YEAR_MONTH.finditer(text):
+        year, month = match.group(1), match.group(2)
+        at_year_end = text[match.end():match.end() + 1] == "底"       # 2022年底 is December
+        found.add((int(year), int(month) if month else 12 if at_year_end else None))
+    rest = _YEAR_MONTH.sub(" ", text)
+    for month, year in _EN_YEAR_MONTH.findall(rest):
         found.add((int(year), _EN_MONTHS[month.lower()] if month else None))
     return found
 
@@ -470,6 +485,8 @@ class FactChecker:
         source_quantities = quantities_in(source.text)
         source_values = {q.value for q in source_quantities} | {float(y) for y in source_years}
         for q in quantities_in(text):
+            if self._counts_its_list(text, q):
+                continue
             same = [s for s in source_quantities if s.value == q.value and _same_word(q.word, s.word)]
             if q.value not in source_values or (q.word and not same and not english):
                 problems.append(Problem("number", f"{q.value:g}{q.word}不在所引措施中"))
@@ -483,6 +500,20 @@ class FactChecker:
             problems += self._unit_problems(text, source)
         problems += self._polarity_problems(text, source.text, english, [m.number for m in source.measures])
         return problems
+
+    @staticmethod
+    def _counts_its_list(text: str, q: Quantity) -> bool:
+        """"牵头单位有四个：A、B、C和D" -- a count of the list that follows it."""
+        cn = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
+        for spelled in {f"{q.value:g}{q.word}", f"{cn.get(int(q.value), '')}{q.word}"}:
+            at = text.find(spelled + "：")
+            if at == -1:
+                at = text.find(spelled + ":")
+            if at != -1 and q.word in ("个", "项", "家", ""):
+                rest = re.split(r"[。；]", text[at + len(spelled) + 1:])[0]
+                if len([x for x in re.split(r"[、，,]|和|及|以及", rest) if x.strip()]) == int(q.value):
+                    return True
+        return False
 
     @staticmethod
     def _opposes_exact(q: Quantity) -> bool:
@@ -529,7 +560,8 @@ class FactChecker:
         query = np.asarray(self.embed([claim])[0])
         for n in numbers:
             if n not in self._clause_vectors:
-                texts = clauses(self.plan.measure(n).text)
+                # fine clauses (split at 、 too): an English sentence often restates one of a pair
+                texts = [c for c in re.split(r"[，。；、]", self.plan.measure(n).text) if len(c) >= 4]
                 self._clause_vectors[n] = (texts, np.asarray(self.embed(texts)))
             texts, vectors = self._clause_vectors[n]
             scores = vectors @ query
@@ -541,21 +573,38 @@ class FactChecker:
     def _polarity_problems(self, text: str, source_text: str, english: bool, numbers: list[int]) -> list[Problem]:
         problems: list[Problem] = []
         pieces = [text] if english else (clauses(text) or [text])
+        sentence_negated = negated(text)
         for piece in pieces:
+            if not english and _DUTY_LIFT.search(piece) and not _DUTY_LIFT.search(source_text):
+                problems.append(Problem("negation", "原文是必须履行的要求，没有免除"))
+                continue
+            if not english and _PARTIAL.search(piece) and not _PARTIAL.search(source_text):
+                problems.append(Problem("scope", "原文没有限定范围"))
+                continue
             aligned, score = self._aligned_clause(piece, source_text, english, numbers)
             if not aligned or score < (0.80 if english else 0.3):
                 continue
             claim_neg, source_neg = negated(piece), negated(aligned)
             permissive = (_EN_PERMISSIVE if english else _PERMISSIVE).search(piece)
-            if claim_neg and not source_neg:
+            if claim_neg and not source_neg and not (not english and _negations_quoted(piece, source_text)):
                 problems.append(Problem("negation", f"原文“{aligned}”没有否定"))
-            elif prohibits(aligned) and (not claim_neg or (permissive and not prohibits(piece))):
+            elif prohibits(aligned) and (not sentence_negated or (permissive and not prohibits(piece))):
                 problems.append(Problem("negation", f"原文“{aligned}”是禁止或否定性要求"))
+            elif not english and claim_neg and _negates_affirmed(piece, source_text):
+                problems.append(Problem("negation", f"原文肯定的内容被否定：“{aligned}”"))
             partial = _EN_PARTIAL if english else _PARTIAL
             if partial.search(piece) and not _PARTIAL.search(aligned):
                 problems.append(Problem("scope", f"原文“{aligned}”没有限定范围"))
             if not english and _IMMEDIATE.search(piece) and _GRADUAL.search(aligned):
                 problems.append(Problem("scope", f"原文“{aligned}”要求逐步推进"))
+        if not english:
+            for match in _LEVEL_BOUND.finditer(text):
+                head, word = match.groups()
+                for k in range(len(head)):
+                    stem = head[k:]
+                    if stem + _OPPOSITE[word] in source_text and stem + word not in source_text:
+                        problems.append(Problem("bound", f"原文是“{stem}{_OPPOSITE[word]}”"))
+                        break
         frequencies = _EN_FREQUENCY.findall(text) if english else _FREQUENCY.findall(text)
         for freq in frequencies:
             if english or freq not in source_text:
@@ -564,6 +613,34 @@ class FactChecker:
                 elif not english:
                     problems.append(Problem("frequency", f"“{freq}”与原文频次不符"))
         return problems
+
+
+def _negation_spans(text: str) -> list[tuple[str, str]]:
+    """(negation marker, the words it negates) for each negation in the text."""
+    for word in _NOT_NEGATION:
+        text = text.replace(word, "#" * len(word))
+    return [(m.group(0), text[m.end():m.end() + 4]) for m in _NEGATION.finditer(text)]
+
+
+def _negations_quoted(piece: str, source: str) -> bool:
+    """Every negation in the piece is worded as in the source ("防止政出多门")."""
+    folded = fold_for_match(source)
+    spans = _negation_spans(piece)
+    return bool(spans) and all(fold_for_match(marker + obj[:2]) in folded for marker, obj in spans)
+
+
+def _negates_affirmed(piece: str, source: str) -> bool:
+    """The piece negates words that the source states without negation, and the source never
+    negates them ("以不公开为常态" against "以公开为常态、不公开为例外")."""
+    fine = [c for c in re.split(r"[，。；、,;]", source) if c]
+    for marker, obj in _negation_spans(piece):
+        obj = fold_for_match(obj)
+        if len(obj) < 3 or not re.fullmatch(r"[\u4e00-\u9fff]+", obj):
+            continue
+        in_source = [c for c in fine if obj in fold_for_match(c)]
+        if in_source and all(not negated(c) for c in in_source):
+            return True
+    return False
 
 
 def supported(sentence: str, citations: Sequence[int], plan: Plan) -> bool:

@@ -50,7 +50,7 @@ class Assistant:
         self.hybrid = HybridSearch(self.dense, self.lexical)
         self.scope = ScopeGuard(self.plan, self.tokenizer)
         self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
-        self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan)
+        self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan, self.embedder)
 
     @property
     def status(self) -> Status:
@@ -210,8 +210,9 @@ def _as_text(question) -> str:
     return question if isinstance(question, str) else ("" if question is None else str(question))
 
 
-def _llm_from_settings(settings: Settings, plan):
+def _llm_from_settings(settings: Settings, plan, embedder):
     if not settings.llm_base_url:
         return None
+    from .grounding import FactChecker
     from .llm import LLMComposer
-    return LLMComposer(settings, plan)
+    return LLMComposer(settings, plan, checker=FactChecker(plan, embedder.embed_queries))

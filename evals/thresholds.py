@@ -4,13 +4,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# Overall figures of the system on the gold set (``python -m evals --gate``).
 GATE: dict[str, float] = {
     "hit@3": 0.95,
     "citation_precision": 0.95,
     "grounding": 0.99,
     "unit_recall": 0.99,
     "refusal_recall": 0.95,
+    "answer_accuracy": 0.97,
+    "key_fact_accuracy": 0.97,
 }
+
+# CheckList robustness: answers to perturbed gold questions cite the same measures.
+ROBUSTNESS_GATE: dict[str, float] = {"invariance": 0.95}
+
+# The fact check on its contrast set: share of contradictions detected (at least) and share
+# of true paraphrases flagged (at most).
+GROUNDING_GATE: dict[str, float] = {"detection": 1.0, "false_alarms": 0.05}
 
 
 @dataclass(frozen=True)
@@ -41,4 +51,4 @@ def check_gate(figures: Mapping[str, float | int | None],
     return [GateCheck(metric, threshold, figures.get(metric)) for metric, threshold in gate.items()]
 
 
-__all__ = ["GATE", "GateCheck", "check_gate"]
+__all__ = ["GATE", "GROUNDING_GATE", "ROBUSTNESS_GATE", "GateCheck", "check_gate"]

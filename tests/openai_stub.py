@@ -1,7 +1,7 @@
 """A local OpenAI-compatible chat server returning fixed completions, for integration tests.
 
 The behaviour is chosen by the requested model name:
-  good      quotes the first sentence of the first measure in the prompt, with its citation
+  good      quotes the first two sentences of the first measure in the prompt, with citations
   uncited   answers without any citation
   wrong     cites a measure that was not given
   invented  cites a given measure for a sentence the measure does not contain
@@ -9,6 +9,11 @@ The behaviour is chosen by the requested model name:
   fail      returns HTTP 500
   garbage   returns a body that is not JSON
   rewrite   echoes a fixed standalone question (for history-aware rewriting)
+  wrongdate, negated, wronglead, english_false
+            the first sentence of measure 69 with one fact altered (date, negation, lead
+            unit, an English false claim), after a correct sentence
+  fabricated  a correct sentence, then one citing a measure that does not exist
+  markup    a correct sentence carrying a Markdown image, an HTML script and a link
 """
 from __future__ import annotations
 
@@ -22,9 +27,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 def _completion_text(model: str, prompt: str) -> str:
     given = re.findall(r"【第(\d+)项】([^【\n]+)", prompt)
     first_number, first_text = (given[0] if given else ("1", "无"))
-    first_sentence = re.split(r"(?<=[。；])", first_text)[0]
+    sentences = [x for x in re.split(r"(?<=[。；])", first_text) if x.strip()]
+    first_sentence = sentences[0]
     if model == "good":
-        return f"{first_sentence}【第{first_number}项】"
+        return "".join(f"{x}【第{first_number}项】" for x in sentences[:2])
     if model == "uncited":
         return "这项工作由有关部门负责推进。"
     if model == "wrong":
@@ -33,6 +39,19 @@ def _completion_text(model: str, prompt: str) -> str:
         return f"{first_sentence}【第{first_number}项】\n宁夏将在2030年前取消全部行政审批。【第{first_number}项】"
     if model == "rewrite":
         return "第69项的牵头单位是谁？"
+    good = f"{first_sentence}【第{first_number}项】"
+    altered = {
+        "wrongdate": f"2025年12月前县级以上各级政府建立行政复议委员会【第{first_number}项】",
+        "negated": f"县级以上各级政府不需要建立行政复议委员会【第{first_number}项】",
+        "wronglead": f"建立行政复议委员会由自治区财政厅牵头【第{first_number}项】",
+        "english_false": f"The reconsideration committees need not be set up before the end of 2025.【第{first_number}项】",
+        "fabricated": f"各级政府还要建立行政复议专家库。【第200项】",
+    }
+    if model in altered:
+        return f"{good}\n{altered[model]}"
+    if model == "markup":
+        return (f"![x](http://127.0.0.1:9/x.png){first_sentence}<script>alert(1)</script>"
+                f"[详情](http://phish.example/login)【第{first_number}项】")
     return "好的"
 
 
