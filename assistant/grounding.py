@@ -136,7 +136,7 @@ _CN_BOUND_BEFORE = re.compile(r"(" + "|".join(b for b in MIN_BOUNDS + MAX_BOUNDS
                               + r")(?!.*(?:" + "|".join(b for b in MIN_BOUNDS + MAX_BOUNDS if b not in _AFTER_WORDS)
                               + r"))[^，。；,;\d]{0,15}$")
 _CN_BOUND_AFTER = re.compile(r"^(以上|以内|以下|内)")
-_PLACE = re.compile(r"出处|来源：|文件头|通知正文|指导思想|总体目标|前言|序言|结语|第[一二三四五六七八九十]+部分|"
+_PLACE = re.compile(r"出处|来源：|据方案|counted from|文件头|通知正文|指导思想|总体目标|前言|序言|结语|第[一二三四五六七八九十]+部分|"
                     r"（[一二三四五六七八九十]+）|source:|preamble|header|guiding|overall goal", re.I)
 
 
@@ -146,7 +146,7 @@ _HEADING = re.compile(r"\*\*[^*]+\*\*[：:]?|#+\s.*")
 _ABSENCE = re.compile(r"没有涉及|未涉及|没有直接点名|未点名|没有点名|没有规定|未规定|不涉及|无法依据方案|"
                       r"does not (?:cover|name|mention|set)|not covered", re.I)
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
-_PLACE_NOTE = re.compile(r"^[（(]?\s*(?:出处|来源|source)\s*[：:]", re.I)
+_PLACE_NOTE = re.compile(r"^[（(]?\s*(?:出处\s*[：:]|来源\s*[：:]|source\s*[：:]|据方案)", re.I)
 
 
 @dataclass(frozen=True)
@@ -411,17 +411,21 @@ class FactChecker:
         self.document_text = "\n".join([doc.title, doc.doc_number, doc.issue_date, doc.notice_title, doc.notice,
                                         doc.preamble, doc.guiding_thought, doc.overall_goals, doc.closing,
                                         *doc.issuing_offices, *(p.label for p in plan.parts),
-                                        *(s.label for s in plan.sections)])
+                                        *(s.label for s in plan.sections),
+                                        # the counts an answer may state, derived from the parsed record
+                                        f"{len(plan.parts)}个部分 {len(plan.sections)}个小节 {len(plan.measures)}项措施 "
+                                        f"措施编号1至{len(plan.measures)}"])
 
     # -------------------------------------------------------------- public
     def check_answer(self, answer: str) -> list[SentenceCheck]:
-        sentences = cited_sentences(answer)
         checks = []
-        for i, s in enumerate(sentences):
-            # "（出处：文件头）" right after a sentence names that sentence's place
-            following = sentences[i + 1].text if i + 1 < len(sentences) else ""
-            placed = not s.citations and bool(_PLACE_NOTE.match(following))
-            checks.append(self.check(s.text, s.citations, placed=placed))
+        for line in answer.splitlines():
+            sentences = cited_sentences(line)
+            # "（出处：文件头）" names the place of the uncited sentences before it on its line
+            noted = [i for i, s in enumerate(sentences) if _PLACE_NOTE.match(s.text)]
+            for i, s in enumerate(sentences):
+                placed = not s.citations and any(j > i for j in noted)
+                checks.append(self.check(s.text, s.citations, placed=placed))
         return checks
 
     def check(self, sentence: str, citations: Sequence[int], placed: bool = False) -> SentenceCheck:
@@ -473,6 +477,9 @@ class FactChecker:
         return bool(dates_in(stripped) or quantities_in(stripped) or unit_claims(stripped))
 
     def _problems(self, text: str, source: _Source, structural: bool = True) -> list[Problem]:
+        """``structural`` False: a document-level sentence; its numbers, dates and units are
+        checked against the document text, but not roles or polarity (it may state what
+        the document does not contain)."""
         problems: list[Problem] = []
         english = is_english(text)
         source_dates = dates_in(source.text)
@@ -498,7 +505,8 @@ class FactChecker:
                 problems.append(Problem("bound", f"{q.value:g}{q.word}的上下限方向与原文不符"))
         if structural:
             problems += self._unit_problems(text, source)
-        problems += self._polarity_problems(text, source.text, english, [m.number for m in source.measures])
+        if structural:
+            problems += self._polarity_problems(text, source.text, english, [m.number for m in source.measures])
         return problems
 
     @staticmethod

@@ -1,19 +1,25 @@
 """Three baselines that answer the gold questions without the assistant's routing.
 
-Each baseline sees only the question (no history) and returns the same fields as
-``Answer.to_dict()`` needs for scoring: ``answer``, ``citations``, ``refused`` (always
-``False``: no baseline can refuse), ``measures`` (ranked) and ``latency_ms``.
+Each baseline returns the same fields as ``Answer.to_dict()`` needs for scoring: ``answer``,
+``citations``, ``refused`` (always ``False``: no baseline can refuse), ``measures`` (ranked),
+``coverage`` and ``latency_ms``. ``answer(question, history=None)`` takes the conversation's
+previous user questions; only the LangChain peer uses them.
 
 - ``DenseBaseline``: the assistant's dense (Chroma, multilingual-e5) search over measures.
 - ``BM25Baseline``: the assistant's BM25 search over measures.
-- ``LangChainRAGBaseline``: plain LangChain RAG -- ``RecursiveCharacterTextSplitter`` chunks of
-  the whole corpus text in a separate ``langchain_chroma.Chroma`` collection, top-4 chunks.
+- ``LangChainEnsembleBaseline``: the retrieval a competent LangChain user would build over the
+  same plan -- one ``Document`` per measure, a ``BM25Retriever`` (jieba tokens) and a
+  ``langchain_chroma.Chroma`` retriever (the assistant's embedder) fused by an
+  ``EnsembleRetriever`` (weighted reciprocal rank fusion, weights 0.5/0.5); the query is the
+  previous user questions and the question joined (no rewriter); the answer quotes the top 3.
 """
 from __future__ import annotations
 
 import re
 import tempfile
 import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,23 +28,23 @@ from assistant.answer import citations_in
 from assistant.records import Plan
 
 TOP_K = 5
-RAG_CHUNK_SIZE = 300
-RAG_CHUNK_OVERLAP = 50
-RAG_TOP_K = 4
-RAG_COLLECTION = "baseline_rag"
-_MEASURES_KEY = "measures"     # chunk metadata: comma-separated measure numbers
+ENSEMBLE_K = 5                  # documents each retriever of the ensemble returns
+ENSEMBLE_WEIGHTS = (0.5, 0.5)   # (bm25, dense)
+ENSEMBLE_QUOTED = 3             # measures quoted in the answer
+ENSEMBLE_COLLECTION = "baseline_ensemble"
+MEASURE_KEY = "measure"         # Document metadata: the measure number
 
 
 class Baseline(Protocol):
     name: str
 
-    def answer(self, question: str) -> dict:
-        """Answer from the question alone."""
+    def answer(self, question: str, history: Sequence | None = None) -> dict:
+        """Answer the question (``history``: the previous user questions, oldest first)."""
         ...
 
 
 def _result(text: str, measures: list[int], started: float) -> dict:
-    return {"answer": text, "citations": citations_in(text), "refused": False,
+    return {"answer": text, "citations": citations_in(text), "refused": False, "coverage": "full",
             "measures": measures, "latency_ms": (time.perf_counter() - started) * 1000}
 
 
@@ -49,7 +55,7 @@ def quote_measure(plan: Plan, number: int) -> str:
 
 
 class _MeasureSearchBaseline:
-    """Top-k measures from one of the assistant's searches; quote the top-1."""
+    """Top-k measures from one of the assistant's searches; quote the top-1. No history."""
 
     name = "measure-search"
 
@@ -58,7 +64,7 @@ class _MeasureSearchBaseline:
         self.plan = plan
         self.k = k
 
-    def answer(self, question: str) -> dict:
+    def answer(self, question: str, history: Sequence | None = None) -> dict:
         started = time.perf_counter()
         numbers = [hit.number for hit in self.search.search(question, self.k)]
         text = quote_measure(self.plan, numbers[0]) if numbers else ""
@@ -73,104 +79,117 @@ class BM25Baseline(_MeasureSearchBaseline):
     name = "bm25"
 
 
-# ------------------------------------------------------------------ LangChain RAG
-def measure_spans(corpus: str, plan: Plan) -> list[tuple[int, int, int]]:
-    """(measure number, start, end) character spans of each measure in the raw corpus text.
+# ------------------------------------------------------------------ LangChain ensemble peer
+def measure_documents(plan: Plan) -> list:
+    """One LangChain ``Document`` per measure: its part and section headings, then its text;
+    the headings and the measure number also in the metadata."""
+    from langchain_core.documents import Document
 
-    A measure starts at its first characters and ends after its last ones (its ``verbatim``
-    text joins extraction splits, so the whole text is not a substring); the search for each
-    measure starts where the previous one ended."""
-    spans, cursor = [], 0
+    docs = []
     for m in plan.measures:
-        start = corpus.find(m.verbatim[:12], cursor)
-        if start < 0:
+        part, section = plan.part(m.part_number), plan.section(m.section_number)
+        docs.append(Document(
+            page_content=f"{part.label}\n{section.label}\n{m.text}",
+            metadata={MEASURE_KEY: m.number, "part": part.label, "section": section.label},
+            id=f"m{m.number:03d}"))
+    return docs
+
+
+def history_questions(history: Sequence | None) -> list[str]:
+    """The previous user questions: plain strings, or the user turns of role/content dicts."""
+    questions = []
+    for turn in history or []:
+        if isinstance(turn, str):
+            text = turn
+        elif isinstance(turn, dict) and turn.get("role", "user") == "user":
+            text = str(turn.get("content") or "")
+        else:
             continue
-        tail = m.verbatim[-8:]
-        end = corpus.find(tail, start)
-        end = end + len(tail) if end >= 0 else start + len(m.verbatim)
-        spans.append((m.number, start, end))
-        cursor = end
-    return spans
+        if text.strip():
+            questions.append(text.strip())
+    return questions
 
 
-def overlapping(spans: list[tuple[int, int, int]], start: int, end: int) -> list[int]:
-    """Measure numbers whose span overlaps the half-open range [start, end)."""
-    return [number for number, s, e in spans if s < end and start < e]
+def retrieval_query(question: str, history: Sequence | None = None) -> str:
+    """The previous user questions and the question, most recent last, one per line."""
+    return "\n".join([*history_questions(history), question.strip()])
 
 
-def one_line(text: str) -> str:
-    """A chunk as one quoted line: the extraction's line breaks and blank lines removed."""
-    return re.sub(r"\s*\n\s*", "", text).strip()
+def jieba_preprocess(tokenizer):
+    """BM25 tokens: the assistant's jieba search-mode words (its user dictionary), lower case,
+    punctuation dropped. No stopword list, no bigrams: what a LangChain user would write."""
+    def preprocess(text: str) -> list[str]:
+        return [w.lower() for w in tokenizer.words(text) if re.search(r"\w", w)]
+    return preprocess
 
 
-class LangChainRAGBaseline:
-    """Plain RAG: recursive character chunks in their own Chroma collection, top-4, no routing.
+class LangChainEnsembleBaseline:
+    """BM25 + Chroma over per-measure documents, fused by LangChain's ``EnsembleRetriever``.
 
-    The answer quotes the four retrieved chunks, each followed by the citations of the
-    measures it overlaps; ``measures`` lists those measures in retrieval order."""
+    The answer quotes the top 3 fused measures, each as ``> text【第N项】``; ``measures`` is the
+    whole fused ranking. It cannot refuse."""
 
-    name = "langchain-rag"
+    name = "langchain-ensemble"
 
-    def __init__(self, plan: Plan, corpus_text: str, embedder, persist_dir: Path | None = None,
-                 k: int = RAG_TOP_K):
+    def __init__(self, plan: Plan, embedder, tokenizer, persist_dir: Path | None = None,
+                 k: int = ENSEMBLE_K, quoted: int = ENSEMBLE_QUOTED):
         self.plan = plan
         self.k = k
-        self._tmp = None if persist_dir else tempfile.TemporaryDirectory(prefix="baseline-rag-")
+        self.quoted = quoted
+        self._tmp = None if persist_dir else tempfile.TemporaryDirectory(prefix="baseline-ensemble-")
         self.persist_dir = Path(persist_dir or self._tmp.name)
-        self.store = self._build(corpus_text, embedder)
-        self.retriever = self.store.as_retriever(search_kwargs={"k": k})
+        self.documents = measure_documents(plan)
+        self.retriever = self._build(embedder, tokenizer)
 
-    def _build(self, corpus_text: str, embedder):
+    def _build(self, embedder, tokenizer):
         import chromadb
         from langchain_chroma import Chroma
-        from langchain_text_splitters import RecursiveCharacterTextSplitter
+        from langchain_classic.retrievers import EnsembleRetriever
+        with warnings.catch_warnings():   # "langchain-community is being sunset": not actionable here
+            warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*langchain-community.*")
+            from langchain_community.retrievers import BM25Retriever
 
         from assistant.embeddings import LangChainEmbeddings
 
-        splitter = RecursiveCharacterTextSplitter(chunk_size=RAG_CHUNK_SIZE, chunk_overlap=RAG_CHUNK_OVERLAP,
-                                                  add_start_index=True)
-        docs = splitter.create_documents([corpus_text])
-        spans = measure_spans(corpus_text, self.plan)
-        for doc in docs:
-            start = doc.metadata["start_index"]
-            numbers = overlapping(spans, start, start + len(doc.page_content))
-            doc.metadata[_MEASURES_KEY] = ",".join(map(str, numbers))
+        bm25 = BM25Retriever.from_documents(self.documents, preprocess_func=jieba_preprocess(tokenizer))
+        bm25.k = self.k
         client = chromadb.PersistentClient(path=str(self.persist_dir),
                                            settings=chromadb.Settings(anonymized_telemetry=False))
-        store = Chroma(collection_name=RAG_COLLECTION, embedding_function=LangChainEmbeddings(embedder),
-                       client=client, collection_metadata={"hnsw:space": "cosine"})
-        store.reset_collection()
-        store.add_documents(docs, ids=[f"c{i:04d}" for i in range(len(docs))])
-        self.chunk_count = len(docs)
-        return store
+        self.store = Chroma(collection_name=ENSEMBLE_COLLECTION, embedding_function=LangChainEmbeddings(embedder),
+                            client=client, collection_metadata={"hnsw:space": "cosine"})
+        self.store.reset_collection()
+        self.store.add_documents(self.documents, ids=[d.id for d in self.documents])
+        dense = self.store.as_retriever(search_kwargs={"k": self.k})
+        return EnsembleRetriever(retrievers=[bm25, dense], weights=list(ENSEMBLE_WEIGHTS), id_key=MEASURE_KEY)
 
-    def answer(self, question: str) -> dict:
+    def retrieve(self, question: str, history: Sequence | None = None) -> list[int]:
+        """The fused ranking of measure numbers for the question (and its history)."""
+        docs = self.retriever.invoke(retrieval_query(question, history))
+        return [int(doc.metadata[MEASURE_KEY]) for doc in docs]
+
+    def answer(self, question: str, history: Sequence | None = None) -> dict:
         started = time.perf_counter()
-        lines, measures = [], []
-        for doc in self.retriever.invoke(question):
-            numbers = [int(n) for n in doc.metadata.get(_MEASURES_KEY, "").split(",") if n]
-            cites = "".join(f"【第{n}项】" for n in numbers)
-            lines.append(f"> {one_line(doc.page_content)}{cites}")
-            measures += [n for n in numbers if n not in measures]
-        return _result("\n\n".join(lines), measures, started)
+        numbers = self.retrieve(question, history)
+        text = "\n".join(quote_measure(self.plan, n) for n in numbers[: self.quoted])
+        return _result(text, numbers, started)
 
     def close(self) -> None:
+        self.store = None
         if self._tmp is not None:
             self._tmp.cleanup()
 
 
 @dataclass
 class BaselineSet:
-    """The three baselines, built over one assistant's plan, searches and embedder."""
+    """The three baselines, built over one assistant's plan, searches, tokenizer and embedder."""
     baselines: list[Baseline]
 
     @classmethod
     def from_assistant(cls, assistant, persist_dir: Path | None = None) -> "BaselineSet":
-        corpus_text = Path(assistant.settings.corpus_path).read_text(encoding="utf-8")
         return cls([
             DenseBaseline(assistant.dense, assistant.plan),
             BM25Baseline(assistant.lexical, assistant.plan),
-            LangChainRAGBaseline(assistant.plan, corpus_text, assistant.embedder, persist_dir),
+            LangChainEnsembleBaseline(assistant.plan, assistant.embedder, assistant.tokenizer, persist_dir),
         ])
 
     def close(self) -> None:
@@ -179,5 +198,5 @@ class BaselineSet:
                 baseline.close()
 
 
-__all__ = ["BM25Baseline", "Baseline", "BaselineSet", "DenseBaseline", "LangChainRAGBaseline",
-           "measure_spans", "one_line", "overlapping", "quote_measure"]
+__all__ = ["BM25Baseline", "Baseline", "BaselineSet", "DenseBaseline", "LangChainEnsembleBaseline",
+           "history_questions", "jieba_preprocess", "measure_documents", "quote_measure", "retrieval_query"]

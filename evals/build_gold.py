@@ -263,6 +263,10 @@ UNIT_ROLE_QUESTIONS: list[tuple[str, Role, str]] = [
 
 # ---------------------------------------------------------------- the rest
 
+def _part(plan: Plan, number: int) -> list[int]:
+    return [m.number for m in plan.measures_in_part(number)]
+
+
 def build(plan: Plan) -> list[dict]:
     items: list[dict] = []
     annotated = Facts()
@@ -336,12 +340,13 @@ def build(plan: Plan) -> list[dict]:
     add("structure", "这个方案一共有多少项具体措施？", [], "any", ["110"])
     add("structure", "方案分成几大部分？", [], "any", ["10"])
     add("structure", "方案一共有多少个小节（一）到（几）？", [], "any", ["34"])
-    add("structure", "第七部分讲什么？", [], "any", ["健全社会矛盾纠纷行政预防调处化解体系"])
-    add("structure", "第九部分的标题是什么？", [], "any", ["全面建设数字法治政府"])
+    # a question about a part may rightly cite the part's measures
+    add("structure", "第七部分讲什么？", _part(plan, 7), "any", ["健全社会矛盾纠纷行政预防调处化解体系"])
+    add("structure", "第九部分的标题是什么？", _part(plan, 9), "any", ["全面建设数字法治政府"])
     add("structure", "第三十四节是什么内容？", [108, 109, 110], "any", ["加强理论研究和舆论宣传"])
     add("structure", "“放管服”改革那一节包括哪些措施？", list(plan.section(4).measure_numbers), "all",
         ["深入推进“放管服”改革"])
-    add("structure", "第十部分一共有多少项措施？", [], "any", ["19"])
+    add("structure", "第十部分一共有多少项措施？", _part(plan, 10), "any", ["19"])
     add("structure", "行政复议的内容在方案哪一节？", [68, 69, 70], "any", ["发挥行政复议化解行政争议主渠道作用"])
     add("structure", "第一部分有没有具体措施？讲的是什么", [], "any", ["指导思想", "总体目标"])
     add("structure", "第五部分下面分了哪几节？", [], "any", ["深化行政执法体制改革", "创新行政执法方式"])
