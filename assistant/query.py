@@ -11,7 +11,9 @@ from enum import Enum
 
 from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, translate_english
 from .records import Plan, Role
-from .text import chinese_to_int, fold_for_match, normalize
+from .homophones import HomophoneIndex
+from .normalize import normalize_question
+from .text import chinese_to_int, fold_for_match
 from .units import all_aliases, find_units_in_text
 
 _CN = "零〇一二两三四五六七八九十百"
@@ -207,9 +209,38 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i:i + 2] for i in range(len(chars) - 1)}
 
 
+@lru_cache(maxsize=4)
+def homophone_index(plan: Plan) -> HomophoneIndex:
+    """The plan's words and unit names, for repairing same-sound typos."""
+    import jieba
+    words = set(all_aliases())
+    for m in plan.measures:
+        words.update(jieba.lcut(m.text))
+    for s in plan.sections:
+        words.update(jieba.lcut(s.title))
+    corpus = "\n".join([*(m.text for m in plan.measures), *(s.title for s in plan.sections), *all_aliases()])
+    return HomophoneIndex.build(words, corpus)
+
+
+# Colloquial role words after a unit or 谁 mean the plan's own role words.
+_ROLE_SYNONYMS = (
+    (re.compile(r"(?<=[谁厅委局办部院会组行校])(?:主抓|带头|牵总|挑头|领头|抓总)"), "牵头"),
+    (re.compile(r"(?:参与|配合|协办)单位"), "参加单位"),
+    (re.compile(r"(?:主责|负责)单位"), "责任单位"),
+)
+
+
+def canonical_roles(text: str) -> str:
+    for pattern, word in _ROLE_SYNONYMS:
+        text = pattern.sub(word, text)
+    return text
+
+
 def understand(question: str, plan: Plan, tokenizer=None) -> Query:
     """Classify a (cleaned) question and pull out the entities it names."""
-    text = normalize(question)
+    text = normalize_question(question)
+    if not is_english(text):
+        text = canonical_roles(homophone_index(plan).correct(text))
     english = is_english(text)
     asks = set()
     if DEADLINE_ASK.search(text):

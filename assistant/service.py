@@ -194,12 +194,14 @@ class Assistant:
 
 
 def _select(hits) -> list[int]:
-    """The top measure, plus runners-up that one retriever ranks first (a disagreement)."""
+    """A single-answer question gets the best measure; a runner-up only when both retrievers
+    rank it above the winner's second place (they agree it answers as well)."""
     if not hits:
         return []
     chosen = [hits[0].number]
-    for hit in hits[1:3]:
-        if any(rank == 1 for rank, _ in hit.sources.values()):
+    for hit in hits[1:2]:
+        ranks = [rank for rank, _ in hit.sources.values()]
+        if len(ranks) == 2 and max(ranks) == 1:
             chosen.append(hit.number)
     return chosen
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .metrics import ItemScore, aggregate, score_item
 from .ragas_metrics import RagasReport, ragas_scores, samples_from
-from .thresholds import GateCheck, check_gate
+from .thresholds import GROUNDING_GATE, ROBUSTNESS_GATE, GateCheck, check_gate
 
 EVALS_DIR = Path(__file__).resolve().parent
 GOLD_PATH = EVALS_DIR / "gold.jsonl"
@@ -76,13 +76,23 @@ class Evaluation:
     seconds: float
     ragas: RagasReport
     info: dict = field(default_factory=dict)
+    robustness: object | None = None          # evals.robustness.RobustnessReport
+    contrasts: list = field(default_factory=list)   # evals.contrasts.ContrastReport per set
 
     @property
     def system(self) -> Run:
         return self.runs[SYSTEM]
 
     def gate(self) -> list[GateCheck]:
-        return check_gate(aggregate(self.system.scores))
+        checks = check_gate(aggregate(self.system.scores))
+        if self.robustness is not None:
+            checks += check_gate({"invariance": self.robustness.rate}, ROBUSTNESS_GATE)
+        development = next((c for c in self.contrasts if c.name == "development"), None)
+        if development is not None:
+            checks.append(GateCheck("contradiction detection", GROUNDING_GATE["detection"], development.detection))
+            checks.append(GateCheck("paraphrase false alarms (at most)", GROUNDING_GATE["false_alarms"],
+                                    development.false_alarm_rate, at_most=True))
+        return checks
 
 
 def by_category(scores: Sequence[ItemScore]) -> dict[str, dict]:
@@ -127,9 +137,11 @@ def system_answer(assistant) -> Callable[[dict], dict]:
 
 
 def evaluate(assistant, items: Sequence[dict], baselines: bool = True, progress: bool = True,
-             rag_dir: Path | None = None) -> Evaluation:
-    """Answer ``items`` with the assistant (with history) and, optionally, the three
-    baselines (question only); score everything; run RAGAS when an endpoint is configured."""
+             rag_dir: Path | None = None, robustness: bool = False, contrasts: bool = False) -> Evaluation:
+    """Answer ``items`` with the assistant and, optionally, the baselines (dense, BM25 and
+    the LangChain peer, all given the history); score everything; optionally run the
+    CheckList robustness tests over ``items`` and the fact check's contrast sets; run RAGAS
+    when an endpoint is configured."""
     started = time.perf_counter()
     items = list(items)
     checker = fact_checker(assistant)
@@ -151,7 +163,15 @@ def evaluate(assistant, items: Sequence[dict], baselines: bool = True, progress:
             baseline_set.close()
     samples = samples_from(items, runs[SYSTEM].results, texts)
     ragas = ragas_scores(assistant.settings, assistant.embedder, samples)
-    return Evaluation(items, runs, time.perf_counter() - started, ragas, info)
+    report = None
+    if robustness:
+        from .robustness import run_robustness
+        report = run_robustness(assistant, items, progress=progress)
+    contrast_reports = []
+    if contrasts:
+        from .contrasts import CONTRAST_SETS, contrast_report
+        contrast_reports = [contrast_report(checker, path, name) for name, path in CONTRAST_SETS.items()]
+    return Evaluation(items, runs, time.perf_counter() - started, ragas, info, report, contrast_reports)
 
 
 def score_recorded(items: Sequence[dict], answers_path: Path, progress: bool = True) -> Evaluation:
@@ -255,6 +275,12 @@ def markdown_report(evaluation: Evaluation) -> str:
         lines += ["## hit@3 by category (system vs baselines)", "", *comparison_by_category(figures, "hit@3"), "",
                   "## Answer accuracy by category (system vs baselines)", "",
                   *comparison_by_category(figures, "answer_accuracy"), ""]
+    if evaluation.robustness is not None:
+        lines += ["## Robustness (CheckList invariance and directional tests)", "",
+                  evaluation.robustness.to_markdown(), ""]
+    if evaluation.contrasts:
+        from .contrasts import markdown as contrast_markdown
+        lines += ["## Fact check on its contrast sets", "", *contrast_markdown(evaluation.contrasts), ""]
     lines += ["## RAGAS", "", evaluation.ragas.message, ""]
     if evaluation.ragas.scores:
         lines += [f"- {k}: {v:.3f}" for k, v in evaluation.ragas.scores.items()] + [""]
@@ -282,6 +308,8 @@ def json_report(evaluation: Evaluation) -> dict:
         "gate": [{"metric": c.metric, "threshold": c.threshold, "value": c.value, "passed": c.passed}
                  for c in evaluation.gate()],
         "ragas": evaluation.ragas.to_dict(), "items": per_item,
+        "robustness": evaluation.robustness.to_dict() if evaluation.robustness is not None else None,
+        "contrasts": [c.to_dict() for c in evaluation.contrasts],
     }
 
 
@@ -349,6 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "instead of asking the assistant")
     parser.add_argument("--name", default="latest", help="report file name (default latest)")
     parser.add_argument("--gate", action="store_true", help="exit 1 when a gate threshold fails")
+    parser.add_argument("--no-robustness", action="store_true",
+                        help="skip the CheckList robustness tests and the fact check's contrast sets")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -367,7 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from assistant.service import Assistant
         assistant = Assistant(progress=not args.quiet)
         load_seconds = time.perf_counter() - started
-        evaluation = evaluate(assistant, items, baselines=not args.no_baselines, progress=not args.quiet)
+        extras = not args.no_robustness
+        evaluation = evaluate(assistant, items, baselines=not args.no_baselines, progress=not args.quiet,
+                              robustness=extras, contrasts=extras)
         evaluation.info["assistant_load_seconds"] = round(load_seconds, 2)
     evaluation.info["set"] = str(args.gold.name)
     paths = write_reports(evaluation, args.out, args.name)

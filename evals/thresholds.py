@@ -28,6 +28,7 @@ class GateCheck:
     metric: str
     threshold: float
     value: float | None
+    at_most: bool = False       # the figure must not exceed the threshold (a false-alarm rate)
 
     @property
     def measured(self) -> bool:
@@ -37,18 +38,22 @@ class GateCheck:
     def passed(self) -> bool:
         """At or above the threshold; a figure that was not measured (no item in the run
         where the metric applies, e.g. with ``--limit``) does not fail the gate."""
-        return self.value is None or self.value >= self.threshold
+        if self.value is None:
+            return True
+        return self.value <= self.threshold if self.at_most else self.value >= self.threshold
 
     def describe(self) -> str:
         if not self.measured:
             return f"SKIP {self.metric} = n/a (not measured in this run; >= {self.threshold})"
-        return f"{'PASS' if self.passed else 'FAIL'} {self.metric} = {self.value:.4f} (>= {self.threshold})"
+        sign = "<=" if self.at_most else ">="
+        return f"{'PASS' if self.passed else 'FAIL'} {self.metric} = {self.value:.4f} ({sign} {self.threshold})"
 
 
 def check_gate(figures: Mapping[str, float | int | None],
                gate: Mapping[str, float] = GATE) -> list[GateCheck]:
     """One check per gated metric against the overall figures."""
     return [GateCheck(metric, threshold, figures.get(metric)) for metric, threshold in gate.items()]
+
 
 
 __all__ = ["GATE", "GROUNDING_GATE", "ROBUSTNESS_GATE", "GateCheck", "check_gate"]

@@ -1,0 +1,67 @@
+"""Question normalization, the first stage of understanding.
+
+Traditional characters become simplified (OpenCC), full-width letters and digits become
+half-width, stray spaces and half-width punctuation are repaired, and politeness or filler
+around the question is removed. The result is what every later stage reads; the user's
+own text is kept for display.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .text import normalize as repair
+
+# Full-width ASCII letters and digits (Ａ, １) and the ideographic space; Chinese
+# punctuation stays full-width, as the plan writes it.
+_WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B) if chr(code).isalnum()}
+_WIDE_ASCII[0x3000] = 0x20
+_WIDE_ASCII[0xFF05] = 0x25          # ％ -> %
+
+# Politeness and filler that frame a question without changing it.
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:您好|你好|嗨|hi|hello)[，,！!。\s]*|(?:请问|麻烦|劳驾|打扰|想问|我想问|想请教|请教|问一下|问下|咨询|"
+    r"那个|嗯+|哦+|额+|呃+|啊)(?:一下|下|您|你)?[，,：:\s]*)+", re.I)
+_TRAILING_FILLER = re.compile(
+    r"(?:[，,。\s]*(?:谢谢|多谢|感谢|thanks?|thank you|please)(?:您|你|啦|了|哈)?[！!。.~～\s]*|[…\.]{2,}|[～~]+)+$",
+    re.I)
+_REPEATED_MARKS = re.compile(r"([？?！!。，,])[？?！!。，,]+")
+
+
+def _is_symbol(ch: str) -> bool:
+    """Emoji and pictographs carry no content for the plan."""
+    return unicodedata.category(ch) in ("So", "Sk", "Cs") or 0x1F000 <= ord(ch) <= 0x1FAFF
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+    # Characters only: the phrase-level Taiwan converter would also rewrite mainland words
+    # that simplified text already uses correctly (文件 -> 文档, 建立 -> 创建).
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text).replace("甚么", "什么")
+
+
+def fold_width(text: str) -> str:
+    return text.translate(_WIDE_ASCII)
+
+
+def strip_filler(text: str) -> str:
+    stripped = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", text)).strip()
+    return stripped or text
+
+
+def normalize_question(text: str) -> str:
+    """The text every understanding stage reads."""
+    text = "".join(ch for ch in fold_width(text) if not _is_symbol(ch))
+    text = to_simplified(text)
+    text = repair(text)
+    text = _REPEATED_MARKS.sub(r"\1", text)
+    return strip_filler(text)
+
+
+__all__ = ["fold_width", "normalize_question", "strip_filler", "to_simplified"]
