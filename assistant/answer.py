@@ -153,8 +153,9 @@ class DefaultComposer:
     def unit_duties(self, unit: str, query: Query) -> tuple[str, dict]:
         named: dict[str, list[int]] = {r.value: [] for r in Role}
         via: dict[str, list[int]] = {}
+        kind = query.kind_of(unit)
         for m in self.plan.measures:
-            roles, designations = involvement(m, unit)
+            roles, designations = involvement(m, unit, kind)
             for role in roles:
                 if query.role in (None, role):
                     named[role.value].append(m.number)
@@ -180,14 +181,30 @@ class DefaultComposer:
                 # nothing in the asked role: say so, then show the unit's duties in every role
                 text, duties = self.unit_duties(unit, query.but(role=None))
                 return self.t(query, "unit_not_in_role", unit=unit, role=query.role.label) + "\n\n" + text, duties
-            lines.append(self.t(query, "unit_not_named", unit=unit))
+            if kind is not None:
+                lines = [self.t(query, "unit_unlisted", unit=unit, kind=kind.value)]
+            else:
+                lines.append(self.t(query, "unit_not_named", unit=unit))
+        if query.level_of(unit) == "township":
+            # the plan's text names townships and streets where it means them
+            mentioned = [m.number for m in self.plan.measures if re.search(r"乡镇|街道", m.body)]
+            if mentioned:
+                via = {self.t(query, "township_text"): mentioned, **via}
         if via:
             lines.append(self.t(query, "unit_via_heading", unit=unit))
             for designation, numbers in via.items():
                 cites = "".join(f"【第{n}项】" for n in numbers)
-                lines.append(f"- {designation}：{cites}")
+                lines.append(f"- {designation}（{len(numbers)}项）：{cites}")
+                dated = [f"{self._due(n)}【第{n}项】" for n in numbers if self._due(n)]
+                if dated:
+                    lines.append(f"  - {self.t(query, 'with_deadlines')}" + "；".join(dated))
         duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
         return "\n".join(lines), duties
+
+    def _due(self, number: int) -> str:
+        """A measure's dated deadlines in brackets, for compact lists."""
+        dated = [d.phrase for d in self.plan.measure(number).deadlines if d.year is not None]
+        return "、".join(dated)
 
     def deadlines(self, query: Query) -> tuple[str, list[int]]:
         rows = []
@@ -195,7 +212,7 @@ class DefaultComposer:
         for m in self.plan.measures:
             if query.units:
                 # a unit's deadlines include measures that reach it through a designation
-                taking_part = [involvement(m, unit) for unit in query.units]
+                taking_part = [involvement(m, unit, query.kind_of(unit)) for unit in query.units]
                 if not any(roles or designations for roles, designations in taking_part):
                     continue
                 if not any(roles for roles, _ in taking_part):

@@ -444,7 +444,7 @@ class FactChecker:
         content = fold_for_match(re.sub(r"^[^：:]{1,12}[：:]", "", text))
         if len(content) >= 6 and content in fold_for_match(source):
             return SentenceCheck(sentence, citations, True)      # a verbatim quote of the cited text
-        problems = self._problems(text, _Source(source, measures))
+        problems = self._problems(text, _Source(source, measures), listed=len(citations))
         return SentenceCheck(sentence, citations, True, tuple(problems))
 
     # -------------------------------------------------------------- parts
@@ -476,7 +476,7 @@ class FactChecker:
             return False
         return bool(dates_in(stripped) or quantities_in(stripped) or unit_claims(stripped))
 
-    def _problems(self, text: str, source: _Source, structural: bool = True) -> list[Problem]:
+    def _problems(self, text: str, source: _Source, structural: bool = True, listed: int = 0) -> list[Problem]:
         """``structural`` False: a document-level sentence; its numbers, dates and units are
         checked against the document text, but not roles or polarity (it may state what
         the document does not contain)."""
@@ -491,9 +491,10 @@ class FactChecker:
                 problems.append(Problem("date", f"{year}年{month}月不在所引措施中"))
         source_quantities = quantities_in(source.text)
         source_values = {q.value for q in source_quantities} | {float(y) for y in source_years}
+        introduces_list = text.rstrip().endswith(("：", ":"))
         for q in quantities_in(text):
-            if self._counts_its_list(text, q):
-                continue
+            if self._counts_its_list(text, q) or (introduces_list and q.word == "项" and q.value == listed):
+                continue      # "自治区政府各部门（24项）：" counts the citations that follow it
             same = [s for s in source_quantities if s.value == q.value and _same_word(q.word, s.word)]
             if q.value not in source_values or (q.word and not same and not english):
                 problems.append(Problem("number", f"{q.value:g}{q.word}不在所引措施中"))

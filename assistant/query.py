@@ -54,6 +54,14 @@ class Query:
     asks: frozenset = field(default_factory=frozenset)
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
+    # units the plan does not name, placed by the organ catalog: (name, kind, level)
+    unlisted: tuple[tuple[str, object, str], ...] = ()
+
+    def kind_of(self, unit: str):
+        return next((kind for name, kind, _ in self.unlisted if name == unit), None)
+
+    def level_of(self, unit: str) -> str:
+        return next((level for name, _, level in self.unlisted if name == unit), "")
 
     @property
     def search_text(self) -> str:
@@ -141,7 +149,7 @@ _FRAMING = re.compile(
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
     r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
-    r"责任单位|参加单位|牵头单位|责任|角色|"
+    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
@@ -236,8 +244,31 @@ def canonical_roles(text: str) -> str:
     return text
 
 
-def understand(question: str, plan: Plan, tokenizer=None) -> Query:
+def _link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
+    """Plan units named in the text; failing those, a unit from the organ catalog. Also the
+    words that named or described a catalog unit (they are not the question's topic)."""
+    units = tuple(find_units_in_text(text)) + (_english_units(text) if english else ())
+    linked = catalog.link(text) if catalog is not None and not english else []
+    local = [u for u in linked if u.how == "local"]
+    if local:
+        # a city, county or township body outranks the plan's generic 市县政府 reading
+        units = tuple(u for u in units if u not in _PSEUDO_UNITS)
+    if units and not local:
+        return units, (), ()
+    extra = [u for u in linked if not u.named_in_plan]
+    named = tuple(u.plan_name for u in linked if u.named_in_plan)
+    spans = tuple(w for u in linked for w in u.span.split("|") if w)
+    return (units + named + tuple(u.name for u in extra), tuple((u.name, u.kind, u.level) for u in extra), spans)
+
+
+_PSEUDO_UNITS = {"市、县（区）人民政府"}
+
+
+def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query:
     """Classify a (cleaned) question and pull out the entities it names."""
+    if catalog is None:
+        from .catalog import default_catalog
+        catalog = default_catalog()
     text = normalize_question(question)
     if not is_english(text):
         text = canonical_roles(homophone_index(plan).correct(text))
@@ -249,10 +280,10 @@ def understand(question: str, plan: Plan, tokenizer=None) -> Query:
         asks.add(Asks.UNITS)
     if TARGET_ASK.search(text):
         asks.add(Asks.TARGET)
-    units = tuple(find_units_in_text(text)) + _english_units(text) if english else tuple(find_units_in_text(text))
+    units, unlisted, unit_words = _link_units(text, english, catalog)
     role = _single_role(text)
     base = Query(question, text, Intent.SEARCH, english=english, units=units, role=role,
-                 asks=frozenset(asks))
+                 asks=frozenset(asks), unlisted=unlisted)
     total = len(plan.measures)
 
     measures = _find(MEASURE_PATTERNS, LAW_ARTICLE.sub(" ", text))
@@ -272,7 +303,10 @@ def understand(question: str, plan: Plan, tokenizer=None) -> Query:
     if any(y < PLAN_START or (PLAN_END < y < GOAL_YEAR) or y > GOAL_YEAR for y in years):
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=years[0])
 
-    topic = topic_words(text, tokenizer)
+    without_units = text
+    for word in sorted(unit_words, key=len, reverse=True):
+        without_units = without_units.replace(word, " ")
+    topic = topic_words(without_units, tokenizer)
     structure = _structure(text, plan, base, topic)
     if structure is not None:
         return structure

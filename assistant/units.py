@@ -173,24 +173,28 @@ def designations_by_name() -> dict[str, Designation]:
     return {d.name: d for d in DESIGNATIONS}
 
 
-def designation_covers(designation: str, unit: str, named_in_measure: set[str]) -> bool:
-    """Whether a designation in a measure reaches `unit` (a canonical unit name)."""
+def designation_covers(designation: str, unit: str, named_in_measure: set[str],
+                        kind: UnitKind | None = None) -> bool:
+    """Whether a designation in a measure reaches `unit` (a canonical unit name, or a unit
+    the plan does not name, of the given `kind`)."""
     des = designations_by_name().get(designation)
     target = units_by_name().get(unit)
-    if des is None or target is None or target.kind not in des.covers:
+    kind = target.kind if target is not None else kind
+    if des is None or kind is None or kind not in des.covers:
         return False
     return not (des.excludes_named and unit in named_in_measure)
 
 
-def involvement(measure, unit: str) -> tuple[tuple, tuple]:
+def involvement(measure, unit: str, kind: UnitKind | None = None) -> tuple[tuple, tuple]:
     """How `unit` takes part in a measure: (its roles when named, ()) or ((), the covering
-    designations with the role each is listed under). Both empty: it does not take part."""
+    designations with the role each is listed under). Both empty: it does not take part.
+    `kind` places a unit that the plan does not name (from the organ catalog)."""
     direct = tuple(dict.fromkeys(u.role for u in measure.units if u.name == unit))
     if direct:
         return direct, ()
     named = set(measure.unit_names)
     return (), tuple((u.name, u.role) for u in measure.units
-                     if u.is_designation and designation_covers(u.name, unit, named))
+                     if u.is_designation and designation_covers(u.name, unit, named, kind))
 
 
 def all_aliases() -> dict[str, str]:

@@ -83,13 +83,11 @@ def citation_recall(citations: Iterable[int], expected: Sequence[int], match: st
 def predicted_duties(result: Mapping, item: Mapping) -> list[int]:
     """The measures an answer assigns to the item's unit.
 
-    With a role or year condition in the item, what the answer cites. Otherwise the answer's
-    ``duties`` record when it has one: the measures naming the unit (``all_named``), plus
-    those reaching it through designations when the gold counts designations
-    (``reach == "designation"``). Without a ``duties`` record, the answer's citations."""
+    The answer's ``duties`` record when it has one (a duty list, already filtered by any role
+    the question names): the measures naming the unit (``all_named``), plus those reaching
+    it through designations when the gold counts designations (``reach == "designation"``).
+    Without a ``duties`` record (a deadline list, a baseline), what the answer cites."""
     citations = list(result.get("citations") or [])
-    if item.get("role") or item.get("year"):
-        return citations
     duties = result.get("duties")
     if isinstance(duties, Mapping):
         entry = duties.get(item.get("unit")) if isinstance(duties.get(item.get("unit")), Mapping) else duties

@@ -60,8 +60,8 @@ def test_unit_duties_prefer_all_named_then_citations():
     assert predicted_duties(single, {"unit": "自治区司法厅"}) == [1, 2]
     # a unit the plan reaches only through designations: designation measures count
     assert predicted_duties(single, {"unit": "自治区医疗保障局", "reach": "designation"}) == [1, 2, 5]
-    # a role or year condition: what the answer cites
-    assert predicted_duties(single, {"unit": "自治区司法厅", "role": "牵头"}) == [1, 2, 3]
+    # a role condition: the duty record is already filtered by role
+    assert predicted_duties(single, {"unit": "自治区司法厅", "role": "牵头"}) == [1, 2]
     assert predicted_duties({"citations": [4]}, {"unit": "自治区司法厅"}) == [4]
 
 

@@ -1,0 +1,191 @@
+"""The organ catalog: every unit a user may work for, including those the plan never names.
+
+Data: ``assistant/data/organs.json`` (its ``sources`` field names where the entries come
+from): the 自治区 government's departments and offices, party organs, the congress, CPPCC,
+courts, procuratorates, central units stationed in Ningxia and people's organisations, each
+with its kind, aliases, English names and a few words describing its work; plus patterns
+for city, county and township bodies. Linking a question to a unit is one function,
+``OrganCatalog.link``, used everywhere: by exact name or alias, by a description of the
+unit's work ("管文化旅游的那个厅"), by a city/county/township pattern ("银川市司法局",
+"某县政府", "我们乡镇"), and by a same-sound typo (pypinyin).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .units import UnitKind, find_units_in_text, units_by_name
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "organs.json"
+
+_KIND_MAP = {
+    "government_department": UnitKind.GOVERNMENT, "government_special": UnitKind.GOVERNMENT,
+    "government_direct": UnitKind.GOVERNMENT, "government_managed": UnitKind.GOVERNMENT,
+    "government_office": UnitKind.GOVERNMENT, "party": UnitKind.PARTY, "congress": UnitKind.CONGRESS,
+    "cppcc": UnitKind.CPPCC, "court": UnitKind.JUDICIAL, "procuratorate": UnitKind.JUDICIAL,
+    "central_stationed": UnitKind.CENTRAL, "people_org": UnitKind.INSTITUTION, "institution": UnitKind.INSTITUTION,
+}
+# Words that introduce a description of a unit by its work: "管文化旅游的那个厅", "负责统计的单位".
+_DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
+                          r"(?:那个|那家)?(厅|委|局|办|部门|单位|机关|院)")
+_GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱|本)(?:个)?(市|县|区|乡镇|乡|镇|街道)")
+
+
+@dataclass(frozen=True)
+class Organ:
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+    english: tuple[str, ...]
+    work: tuple[str, ...]
+    in_plan_form: str | None
+
+    @property
+    def unit_kind(self) -> UnitKind:
+        return _KIND_MAP.get(self.kind, UnitKind.INSTITUTION)
+
+
+@dataclass(frozen=True)
+class LinkedUnit:
+    """A unit a question refers to. ``plan_name`` is its canonical name when the plan names it."""
+    name: str
+    kind: UnitKind
+    plan_name: str | None
+    how: str               # "plan", "alias", "description", "local", "english"
+    level: str = ""        # "city", "county", "township" for local bodies
+    span: str = ""         # the words of the question that name or describe it
+
+    @property
+    def named_in_plan(self) -> bool:
+        return self.plan_name is not None
+
+
+class OrganCatalog:
+    def __init__(self, data: dict):
+        self.sources = tuple(data.get("sources", ()))
+        self.organs = tuple(Organ(o["name"], o["kind"], tuple(o.get("aliases", ())), tuple(o.get("english", ())),
+                                  tuple(o.get("work", ())), o.get("in_plan_form")) for o in data["organs"])
+        local = data.get("local_patterns", {})
+        self.cities = tuple(local.get("cities", ()))
+        self.city_short = dict(local.get("city_short", {}))
+        self.counties = tuple(c["name"] for c in local.get("counties", ()))
+        self.county_short = {c["name"]: c.get("short", "") for c in local.get("counties", ())}
+        self.government_suffixes = tuple(local.get("government_suffixes", ()))
+        self.bureau_suffixes = tuple(sorted(local.get("bureau_suffixes", ()), key=len, reverse=True))
+        self.township_words = tuple(local.get("township_words", ()))
+        self._aliases = sorted(((a, o) for o in self.organs for a in {o.name, *o.aliases} if len(a) >= 2),
+                               key=lambda pair: -len(pair[0]))
+
+    @classmethod
+    def load(cls, path: Path = DATA_PATH) -> "OrganCatalog":
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    # ------------------------------------------------------------------ linking
+    def link(self, text: str) -> list[LinkedUnit]:
+        """Units the text refers to, plan units first. Plan names win over catalog aliases."""
+        found: list[LinkedUnit] = []
+        local = self._local(text)
+        if local:
+            found.append(local)
+            return found
+        for name in find_units_in_text(text):
+            unit = units_by_name().get(name)
+            if unit is not None and unit.kind != UnitKind.LOCAL:
+                found.append(LinkedUnit(name, unit.kind, name, "plan"))
+        if found:
+            return found
+        for alias, organ in self._aliases:
+            if alias in text:
+                return [self._linked(organ, "alias", alias)]
+        bare = self._bare_bureau(text)
+        if bare is not None:
+            return [self._linked(bare[0], "alias", bare[1])]
+        match = _DESCRIPTION.search(text)
+        described = self.by_description(text)
+        if described is not None:
+            return [self._linked(described, "description", match.group(0))]
+        return []
+
+    def _bare_bureau(self, text: str) -> tuple[Organ, str] | None:
+        """"医保局" with no place named: the 自治区 body of that name (every city has one too,
+        so the catalog keeps such short names out of its aliases)."""
+        for suffix in self.bureau_suffixes:
+            if suffix in text:
+                for organ in self.organs:
+                    if f"自治区{suffix}" in organ.aliases or f"宁夏{suffix}" in organ.aliases:
+                        return organ, suffix
+        return None
+
+    def _linked(self, organ: Organ, how: str, span: str = "") -> LinkedUnit:
+        plan_name = organ.in_plan_form if organ.in_plan_form in units_by_name() else None
+        return LinkedUnit(plan_name or organ.name, organ.unit_kind, plan_name, how, span=span)
+
+    def by_description(self, text: str) -> Organ | None:
+        """"管文化旅游的那个厅": the organ whose work words best cover the described work."""
+        match = _DESCRIPTION.search(text)
+        if not match:
+            return None
+        described, noun = match.group(1), match.group(2)
+        best, best_score = None, 0.0
+        for organ in self.organs:
+            if noun in "厅委局办院" and not organ.name.endswith(tuple(noun)) and noun != "办":
+                continue
+            words = (*organ.work, *organ.aliases)
+            score = max((_overlap(described, w) for w in words), default=0.0)
+            if organ.in_plan_form:
+                score += 0.01        # prefer the unit the plan names when two fit equally
+            if score > best_score:
+                best, best_score = organ, score
+        return best if best_score >= 0.5 else None
+
+    def _local(self, text: str) -> LinkedUnit | None:
+        """A city, county or township body: 银川市司法局, 永宁县政府, 某乡镇, 我们县."""
+        place, level = None, ""
+        for city in self.cities:
+            for form in (city, self.city_short.get(city, "")):
+                if form and form in text:
+                    place, level = city, "city"
+        for county in self.counties:
+            for form in (county, self.county_short.get(county, "")):
+                if form and len(form) >= 2 and form in text:
+                    place, level = county, "county"
+        generic = _GENERIC_LOCAL.search(text)
+        if place is None and generic:
+            word = generic.group(1)
+            place = {"市": "某市", "县": "某县", "区": "某区"}.get(word, "某乡镇")
+            level = {"市": "city", "县": "county", "区": "county"}.get(word, "township")
+        township = next((w for w in self.township_words if w in text and len(w) >= 2), None)
+        if township and level != "township" and re.search(r"乡镇|乡政府|镇政府|街道|乡人民政府|镇人民政府", text):
+            level = "township"
+            place = place or "某乡镇"
+        if place is None:
+            return None
+        suffix = next((s for s in self.bureau_suffixes if s in text), None) or \
+            next((s for s in self.government_suffixes if s in text), "")
+        if not suffix and level != "township" and not generic:
+            return None          # a place name alone ("银川天气") is not a unit
+        name = f"{place}{suffix or '人民政府'}"
+        if level == "township":
+            name = "乡镇（街道）" if place == "某乡镇" else f"{place}乡镇（街道）"
+        words = [w for w in (place, suffix, township, generic.group(0) if generic else "") if w]
+        return LinkedUnit(name, UnitKind.LOCAL, None, "local", level, span="|".join(words))
+
+    def kinds(self) -> dict[str, UnitKind]:
+        return {o.name: o.unit_kind for o in self.organs}
+
+
+def _overlap(described: str, word: str) -> float:
+    chars = {c for c in described if "\u4e00" <= c <= "\u9fff"}
+    target = {c for c in word if "\u4e00" <= c <= "\u9fff"}
+    return len(chars & target) / len(target) if target else 0.0
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> OrganCatalog:
+    return OrganCatalog.load()
+
+
+__all__ = ["DATA_PATH", "LinkedUnit", "Organ", "OrganCatalog", "default_catalog"]
