@@ -32,6 +32,7 @@ class Answer:
     units: list[str] = field(default_factory=list)
     duties: dict | None = None
     composer: str = "default"
+    coverage: str = "full"      # "full": the plan answers it; "partial": it touches the topic only; "none"
     notice: str = ""
     error: str = ""
     latency_ms: float = 0.0
@@ -41,7 +42,8 @@ class Answer:
             "question": self.question, "answer": self.answer, "citations": self.citations,
             "refused": self.refused, "latency_ms": round(self.latency_ms, 2), "intent": self.intent,
             "measures": self.measures, "units": self.units, "duties": self.duties,
-            "composer": self.composer, "notice": self.notice, "error": self.error,
+            "composer": self.composer, "coverage": "none" if self.refused else self.coverage,
+            "notice": self.notice, "error": self.error,
         }
 
 
@@ -247,7 +249,7 @@ class DefaultComposer:
         """Every numeric target, or those with a given value ("100%")."""
         wanted = query.doc_field
         rows = [(m, t) for m in self.plan.measures for t in m.targets
-                if wanted is None or t.value == wanted or f"{t.quantity}{t.unit}" == wanted]
+                if wanted is None or t.value == wanted or f"{t.quantity}{t.unit}" == wanted or t.unit == wanted]
         if not rows:
             return self.t(query, "no_targets"), []
         numbers = list(dict.fromkeys(m.number for m, _ in rows))
@@ -296,8 +298,22 @@ class DefaultComposer:
 
     def refusal(self, query: Query, reason: str = "", region: str = "") -> str:
         """Say plainly that the plan does not cover the question (and why, when known)."""
-        because = self.t(query, f"reason_{reason}", region=region) if reason else ""
-        return self.t(query, "refusal", reason=because)
+        doc = self.plan.document
+        because = self.t(query, f"reason_{reason}", region=region, period=self._period()) if reason else ""
+        return self.t(query, "refusal", reason=because, title=doc.title)
+
+    def _period(self) -> str:
+        """The plan period as its title states it ("2021—2025年")."""
+        match = re.search(r"(20\d{2})\s*[—\-–至]\s*(20\d{2})", self.plan.document.title)
+        return f"{match.group(1)}—{match.group(2)}年" if match else ""
+
+    def partial(self, number: int, query: Query, missing: str) -> str:
+        """The plan touches the topic (measure `number`) but does not hold what is asked."""
+        m = self.plan.measure(number)
+        lines = [self.t(query, "partial", number=m.number, missing=self.t(query, f"missing_{missing}")),
+                 self.t(query, "measure_heading", number=m.number, where=self._where(m)),
+                 f"> {m.body}{m.citation}", self.units_line(m)]
+        return "\n\n".join(lines)
 
     def out_of_range(self, query: Query) -> str:
         if query.year is not None:

@@ -20,6 +20,28 @@ class Turn:
     query: Query
     measures: tuple[int, ...]
     units: tuple[str, ...]
+    cited: tuple[int, ...] = ()          # what the answer cited, in order
+    speaker: tuple[str, ...] = ()        # the unit the user said they work for, kept for the conversation
+
+
+# "我在自治区商务厅上班", "我们是人社厅的", "本人在审计厅工作": the user names their own unit.
+SELF_INTRO = re.compile(r"(?:我|我们|本人|咱们?)(?:是|在|来自|属于|就是|这边是)|(?:我|我们)(?:单位|这里)是")
+# A first-person reference to that unit in a later question ("我们牵头的", "我们院", "我单位").
+FIRST_PERSON = re.compile(r"(?:我们|咱们|我|咱|本)(?:单位|院|厅|局|委|办|部|处)?(?=[^们]|$)")
+
+
+def speaker_units(query: Query, previous: "Turn | None") -> tuple[str, ...]:
+    """The user's own unit after this question: stated here, else carried from before."""
+    if query.units and SELF_INTRO.search(query.text):
+        return query.units
+    return previous.speaker if previous is not None else ()
+
+
+def in_speakers_words(text: str, speaker: tuple[str, ...], names_unit: bool) -> str:
+    """Put the user's unit in place of "我们" when the question names no unit itself."""
+    if not speaker or names_unit or not FIRST_PERSON.search(text):
+        return text
+    return FIRST_PERSON.sub(speaker[0], text, count=1)
 
 
 ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上)|这(条|项|个|些)|那(条|项|个|些)|它|其中|上述|上面|刚才|以上|呢|"
@@ -27,7 +49,7 @@ ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上
 ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
 EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
-CUE_WORDS = re.compile(r"那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|截止|期限|"
+CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|截止|期限|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊")
 
 
@@ -45,7 +67,8 @@ def _best_match(words: list[str], numbers: list[int], plan) -> int | None:
     scored = [(sum(g in fold_for_match(plan.measure(n).text) for g in grams), -i, n)
               for i, n in enumerate(numbers)]
     best = max(scored)
-    return best[2] if best[0] > 0 else None
+    # one shared bigram of a longer topic is chance ("落实" is everywhere); two name the measure
+    return best[2] if best[0] >= min(2, len(grams)) else None
 
 
 def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None) -> Query:
@@ -57,6 +80,21 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if not short:
         return query
     prev_measures = list(previous.measures)
+    listed = list(previous.cited) if len(previous.cited) >= 2 else prev_measures
+    within = bool(WITHIN.search(text) or PLURAL.search(text))
+    if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
+        # "其中哪项最紧急": rank the previous answer's measures by deadline
+        return query.but(scope=tuple(listed), units=())
+    if within and listed and query.units and len(listed) >= 2:
+        # "其中哪些是司法厅牵头的": filter the previous answer's measures by unit and role
+        kept = tuple(n for n in listed if _takes_part(plan, n, query.units, query.role))
+        return query.but(intent=Intent.MEASURE, measures=kept or tuple(listed), units=query.units)
+    count = PLURAL.search(text)
+    if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
+            and _asks(query, text) and not _residue(text, tokenizer):
+        # "这两条分别是谁牵头的": the previous answer's measures
+        many = _count(count.group(1)) or len(listed)
+        return query.but(intent=Intent.MEASURE, measures=tuple(listed[:many]), asks=frozenset(_asks(query, text)))
 
     ordinal = _ordinal(text)
     if ordinal and len(prev_measures) >= 2 and (len(text) <= 10 or ANAPHORA.search(text)) \
@@ -77,8 +115,9 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     singular = SINGULAR.search(text)
     if singular and prev_measures and not query.units:
         # "那条/这条/它" points at one measure of the previous answer: the one its topic
-        # words name ("表彰奖励那条"), else the first the answer was about
-        focus = _best_match(topic, prev_measures, plan) or prev_measures[0]
+        # words name ("表彰奖励那条"), else the first it cited
+        focus = _best_match(topic, list(dict.fromkeys([*previous.cited, *prev_measures])), plan) or \
+            (previous.cited[0] if previous.cited else prev_measures[0])
         return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
     if previous.query.intent == Intent.UNIT and query.role is not None and not query.units \
             and ANAPHORA.search(text):
@@ -109,6 +148,21 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
     return query
+
+
+PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?")
+
+
+def _count(token: str) -> int | None:
+    return {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}.get(token)
+
+
+def _takes_part(plan, number: int, units: tuple[str, ...], role) -> bool:
+    from .units import involvement
+    if plan is None:
+        return False
+    roles = [r for unit in units for r in involvement(plan.measure(number), unit)[0]]
+    return bool(roles) and (role is None or role in roles)
 
 
 SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项)|^(那|那么)?它|它的|\b(it|its|that one|this one)\b", re.I)

@@ -136,6 +136,7 @@ DEADLINE_LIST_CUE = re.compile(r"哪些|什么任务|什么工作|什么事|哪�
 TIMELINE_RE = re.compile(r"时间表|时间节点有哪些|所有.{0,4}(期限|截止)|全部.{0,4}(期限|截止)|(带|有)(截止|完成)?(时间|期限|时限)的|"
                          r"截止时间的|timeline", re.I)
 EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
+                        r"(截止|到期|期限|时限)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
                         r"(earliest|latest|last) deadline", re.I)
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
 TARGET_LIST_RE = re.compile(r"(量化|数字|数量|百分比|具体)(指标|要求|目标)|指标有哪些|哪些指标|(达到|达)\s*\d+%|numeric targets?",
@@ -316,6 +317,7 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
     extreme = EXTREME_RE.search(text)
     if extreme:
         latest = bool(re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I))
+        # a unit or part named with the extreme narrows the list it is taken from
         return base.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest")
     dated = re.search(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)", text)
     if (year_match and DEADLINE_LIST_CUE.search(text)) or TIMELINE_RE.search(text) or \
@@ -327,7 +329,8 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
                         annual=annual and year is None, units=units)
     if TARGET_LIST_RE.search(text) and DEADLINE_LIST_CUE.search(text):
         value = re.search(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)", text)
-        return base.but(intent=Intent.TARGETS, doc_field=value.group(0).replace(" ", "") if value else None)
+        kind = "%" if re.search(r"百分比|百分之|比例|percentage", text, re.I) else None
+        return base.but(intent=Intent.TARGETS, doc_field=value.group(0).replace(" ", "") if value else kind)
 
     narrowing = _narrowing(topic, plan)
     if len(units) >= 2 and JOINT_RE.search(text) and not narrowing:
@@ -376,7 +379,8 @@ def _names_unit(measure, unit: str, role: Role | None) -> bool:
 
 def _structure(text: str, plan: Plan, base: Query, topic: list[str]) -> Query | None:
     explicit = PART_PATTERNS[0].search(text) or SECTION_PATTERNS[1].search(text)
-    if COUNT_RE.search(text) and not explicit and not base.units and \
+    locating = re.search(r"第几|哪一?(条|项)", text)      # "是第几条" asks where, not how many
+    if COUNT_RE.search(text) and not locating and not explicit and not base.units and \
             (base.english or not [w for w in topic if not COUNT_RE.search(w)]):
         return base.but(intent=Intent.STRUCTURE, doc_field="counts")
     parts = _find(PART_PATTERNS, text)

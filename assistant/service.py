@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 
 from .answer import Answer, DefaultComposer, citations_in
+from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
-from .conversation import Turn, resolve
+from .conversation import Turn, in_speakers_words, resolve, speaker_units
 from .index import PlanIndex
 from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
@@ -24,6 +25,9 @@ from .scope import ScopeGuard
 
 log = logging.getLogger(__name__)
 STREAM_LINES = 4          # lines per streamed chunk of an offline answer
+# How sure the classifier must be that the plan cannot hold the answer; chosen by 5-fold
+# cross-validation on the utterance set (precision 0.83-0.96 between 0.3 and 0.4).
+ANSWERABILITY_MIN = 0.35
 
 
 @dataclass
@@ -50,6 +54,9 @@ class Assistant:
         self.hybrid = HybridSearch(self.dense, self.lexical)
         self.scope = ScopeGuard(self.plan, self.tokenizer)
         self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
+        from .answer_type import build_classifiers
+        self.answer_types = build_classifiers(self.embedder.embed_queries, self.settings.model_cache_dir,
+                                              self.embedder.model_id)
         self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan, self.embedder)
 
     @property
@@ -121,13 +128,23 @@ class Assistant:
                 text, _ = clean_question(earlier, self.settings.max_question_chars)
             except InputProblem:
                 continue
-            query = resolve(understand(text, self.plan, self.tokenizer), turn, self.tokenizer, self.plan)
+            query = self._understand(text, turn)
             answer, _ = self._route(query)
-            turn = Turn(query, tuple(answer.measures), tuple(answer.units))
+            turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(citations_in(answer.answer)),
+                        speaker_units(query, turn))
         return turn
 
+    def _understand(self, text: str, previous: Turn | None) -> Query:
+        """Understanding with the conversation: the user's own unit, then follow-ups."""
+        query = understand(text, self.plan, self.tokenizer)
+        if previous is not None and previous.speaker and not query.units:
+            rewritten = in_speakers_words(text, previous.speaker, bool(query.units))
+            if rewritten != text:
+                query = understand(rewritten, self.plan, self.tokenizer)
+        return resolve(query, previous, self.tokenizer, self.plan)
+
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
-        query = resolve(understand(text, self.plan, self.tokenizer), previous, self.tokenizer, self.plan)
+        query = self._understand(text, previous)
         answer, context = self._route(query)
         if use_llm and self.llm is not None and context and not answer.refused:
             answer = self.llm.compose(text, answer, context, self.plan)
@@ -181,6 +198,18 @@ class Assistant:
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
+        asked = self.answer_types["asks_for"].not_in_plan(query.text)
+        if asked.probability >= ANSWERABILITY_MIN and not query.scope:
+            # the question wants something the plan never holds (a sum, progress, another law …)
+            if asked.label in PARTIAL_KINDS and verdict.covered and hits:
+                number = hits[0].number
+                text = self.composer.partial(number, query, asked.label)
+                return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
+                              intent=query.intent.value, measures=[number], units=list(query.units),
+                              coverage="partial"), []
+            text = self.composer.refusal(query, asked.label)
+            return Answer(question=query.original, answer=text, citations=[], refused=True,
+                          intent=query.intent.value, measures=[], units=list(query.units), coverage="none"), []
         if not verdict.covered and not query.scope:
             text = self.composer.refusal(query, verdict.reason, region=verdict.region)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
