@@ -203,6 +203,26 @@ class DefaultComposer:
         duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
         return "\n".join(lines), duties
 
+    def term_list(self, query: Query, related: list[int]) -> tuple[str, list[int]]:
+        """Every measure whose text uses one of the question's terms (exact, in plan order),
+        then measures that retrieval finds related although they do not use the words."""
+        exact = [m for m in self.plan.measures
+                 if any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)]
+        terms = "、".join(f"“{t}”" for t in query.terms)
+        lines = [self.t(query, "list_summary", terms=terms, count=len(exact))]
+        for m in exact:
+            sentence = next((s for s in split_sentences(m.body)
+                             if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)), m.body)
+            lines.append(f"- {sentence}{m.citation}")
+        others = [n for n in related if n not in {m.number for m in exact}][:3 if len(exact) < 3 else 0]
+        if others:
+            lines.append(self.t(query, "list_related", terms=terms))
+            for n in others:
+                lines.append(f"- {split_sentences(self.plan.measure(n).body)[0]}【第{n}项】")
+        if not exact and not others:
+            return self.t(query, "list_none", terms=terms), []
+        return "\n".join(lines), [m.number for m in exact] + others
+
     def _due(self, number: int) -> str:
         """A measure's dated deadlines in brackets, for compact lists."""
         dated = [d.phrase for d in self.plan.measure(number).deadlines if d.year is not None]
@@ -220,6 +240,8 @@ class DefaultComposer:
                 if not any(roles for roles, _ in taking_part):
                     via_note[m.number] = next(f"（通过「{d[0][0]}」涉及）" for _, d in taking_part if d)
             if query.scope and m.number not in query.scope:
+                continue
+            if (query.part and m.part_number != query.part) or (query.section and m.section_number != query.section):
                 continue
             for d in m.deadlines:
                 if query.annual and d.kind != DeadlineKind.ANNUAL:

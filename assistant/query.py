@@ -26,6 +26,7 @@ class Intent(str, Enum):
     STRUCTURE = "structure"        # 第七部分讲什么 / 一共多少项
     DOCUMENT = "document"          # 文号 / 印发日期 / 指导思想
     TARGETS = "targets"            # 有哪些量化指标 / 要求达到100%的指标
+    LIST = "list"                  # 提到信用监管的措施有哪些（一个不漏）
     SEARCH = "search"              # everything else: hybrid retrieval
     OUT_OF_RANGE = "out_of_range"  # 第120项, 2030年的任务
 
@@ -56,6 +57,7 @@ class Query:
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
+    terms: tuple[str, ...] = ()        # the plan's own words a list question asks about
 
     def kind_of(self, unit: str):
         return next((kind for name, kind, _ in self.unlisted if name == unit), None)
@@ -309,6 +311,12 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
         without_units = without_units.replace(word, " ")
     topic = topic_words(without_units, tokenizer)
     structure = _structure(text, plan, base, topic)
+    year_in_text = YEAR_RE.search(text)
+    if structure is not None and structure.intent == Intent.STRUCTURE and year_in_text and \
+            (structure.part or structure.section) and DEADLINE_LIST_CUE.search(text):
+        # "第七部分里哪些措施要求2022年完成": the deadline list, within that part
+        return structure.but(intent=Intent.DEADLINES, year=int(year_in_text.group(1)),
+                             month=int(year_in_text.group(2)) if year_in_text.group(2) else None)
     if structure is not None:
         return structure
 
@@ -333,6 +341,10 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
         return base.but(intent=Intent.TARGETS, doc_field=value.group(0).replace(" ", "") if value else kind)
 
     narrowing = _narrowing(topic, plan)
+    if LIST_CUE.search(text) and not units and not base.english:
+        terms = plan_terms_in(without_units, plan, tokenizer)
+        if terms:
+            return base.but(intent=Intent.LIST, terms=terms)
     if len(units) >= 2 and JOINT_RE.search(text) and not narrowing:
         shared = tuple(m.number for m in plan.measures
                        if all(_names_unit(m, u, role) for u in units))
@@ -368,6 +380,47 @@ def _narrowing(topic: list[str], plan: Plan) -> list[str]:
     more than a sixth of the measures are generic ("落实", "推进")."""
     limit = len(plan.measures) / 6
     return [w for w in topic if 0 < _document_frequency(w, plan) <= limit]
+
+
+# Wording that asks for every matching measure rather than the best one.
+LIST_CUE = re.compile(r"哪些措施|哪几条|哪几项|哪些条|都有哪些|都有啥|都有什么|全部列|全列|列出|列一下|列全|列个|"
+                      r"一个(?:都)?不(?:能)?(?:漏|少)|一条(?:都)?(?:别|不)(?:落下|漏)|不要遗漏|所有|全部|"
+                      r"(?:涉及|提到|讲到|说到|写到|关于|有关|相关)[^，。？]{1,16}(?:的措施|的条|的有|的内容|的任务)|"
+                      r"all measures|every measure|list (?:all|every)", re.I)
+
+
+_FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并且 的 了 都 有关 相关 方面 提到 涉及 关于 讲到 写到 "
+                            "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
+
+
+def plan_terms_in(text: str, plan: Plan, tokenizer=None) -> tuple[str, ...]:
+    """The plan's own terms in the text, for exact list matching (案例指导, 法律顾问, 听证):
+    the longest runs of whole words that the plan uses, skipping function words. Runs that
+    occur in a third of the measures or more are too general to list by."""
+    import jieba
+    words = [w for w, _ in tokenizer.tagged(text)] if tokenizer is not None else jieba.lcut(text)
+    corpus = _folded_corpus(plan)
+    limit = len(plan.measures) / 3
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        taken = 0
+        for j in range(min(len(words), i + 4), i, -1):
+            run = words[i:j]
+            piece = "".join(run)
+            if any(w in _FUNCTION_WORDS for w in run) or not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", piece):
+                continue
+            if piece in corpus and 0 < _document_frequency(piece, plan) <= limit:
+                found.append(piece)
+                taken = j - i
+                break
+        i += taken or 1
+    return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=4)
+def _folded_corpus(plan: Plan) -> str:
+    return "\n".join(_folded_measures(plan))
 
 
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)

@@ -177,6 +177,13 @@ class Assistant:
         if query.intent == Intent.TARGETS:
             text, numbers = c.targets(query)
             return make(text, numbers), []
+        if query.intent == Intent.LIST:
+            region = self.scope.other_region(query.text)
+            if region or self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN:
+                return self._search(query.but(intent=Intent.SEARCH))     # the scope checks decide
+            related = [h.number for h in self.retrieve(query, k=5)]
+            text, numbers = c.term_list(query, related)
+            return make(text, numbers), []
         if query.intent == Intent.UNIT:
             texts, per_unit = [], []
             for unit in query.units:
