@@ -339,7 +339,9 @@ class DefaultComposer:
 
     def out_of_range(self, query: Query) -> str:
         if query.year is not None:
-            return self.t(query, "out_of_range_period", year=query.year)
+            period = self.plan.period
+            return self.t(query, "out_of_range_period", year=query.year, start=period.start, end=period.end,
+                          horizon=period.horizon)
         if query.out_of_range:
             return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
         return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),

@@ -19,7 +19,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Clauses that try to change the assistant's rules; they are dropped, the rest is answered.
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|跳过|不要理会|不用理会)[^，。！？,.!?]{0,12}(指令|指示|提示|规则|要求|设定|限制|约束)|"
-    r"你现在是|你是一个|扮演|假装你|不用引用|不要引用|无需引用|不必引用|不受.{0,6}限制|系统提示|提示词|"
+    r"你现在是|你是一个|(?:你|您)(?:来|现在|要|就)?扮演|扮演(?:一下|成|一个)|假装你|不用引用|不要引用|无需引用|不必引用|"
+    r"不受(?:任何|以上|上述|系统|之前的?|你的)?(?:规则|指令|设定|约束)(?:的)?限制|系统提示|提示词|"
     r"ignore (all |any )?(the )?(previous|above|prior|earlier)? ?(instructions|rules|prompts?)|"
     r"you are now|pretend (to be|you are)|system prompt|jailbreak|developer mode", re.I)
 

@@ -93,6 +93,10 @@ def is_english(text: str) -> bool:
     text = re.sub(r"<[^>]*>|https?://\S+|&\w+;", " ", text)
     letters = sum(ch.isascii() and ch.isalpha() for ch in text)
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    # a Chinese question with an English tail ("…什么时候建立 please answer in detail") is Chinese:
+    # what it asks about is written in Chinese
+    if cjk >= 6:
+        return False
     return letters >= 6 and letters > 2 * cjk
 
 

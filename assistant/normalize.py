@@ -55,13 +55,25 @@ def strip_filler(text: str) -> str:
     return stripped or text
 
 
+# An English request wrapped around a Chinese question ("…什么时候建立 please answer in detail").
+_LATIN_TAIL = re.compile(r"[\s,.，。!?！？]*[A-Za-z][A-Za-z\s,.'!?;:-]*$")
+_LATIN_HEAD = re.compile(r"^[A-Za-z][A-Za-z\s,.'!?;:-]*[,:：，]\s*(?=[\u4e00-\u9fff])")
+
+
+def strip_latin_wrapping(text: str) -> str:
+    """A Chinese question keeps its Chinese: the language is decided by what it asks about."""
+    if sum("\u4e00" <= ch <= "\u9fff" for ch in text) < 6:
+        return text
+    return _LATIN_HEAD.sub("", _LATIN_TAIL.sub("", text)).strip() or text
+
+
 def normalize_question(text: str) -> str:
     """The text every understanding stage reads."""
     text = "".join(ch for ch in fold_width(text) if not _is_symbol(ch))
     text = to_simplified(text)
     text = repair(text)
     text = _REPEATED_MARKS.sub(r"\1", text)
-    return strip_filler(text)
+    return strip_latin_wrapping(strip_filler(text))
 
 
 __all__ = ["fold_width", "normalize_question", "strip_filler", "to_simplified"]

@@ -128,6 +128,7 @@ UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参�
 TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|小时|学时|项)|百分之|比例|出庭率|答复率|不少于|至少|"
                         r"\bhow (many|much|long)\b", re.I)
 DUTY_CUE = re.compile(r"做什么|干什么|干啥|做啥|要做|要干|职责|任务|负责|承担|牵头|参加|参与|工作|涉及|哪些|哪几|"
+                      r"角色|作用|扮演|分工|"
                       r"哪些事|what (must|should|does)|duties|responsib|tasks?|involved", re.I)
 # 参与 is read as "involved in any role"; only the plan's own role words filter by role.
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
@@ -158,7 +159,6 @@ _FRAMING = re.compile(
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
 _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|unit|units|autonomous|region|"
                            r"regional|ningxia|government|people's|my|we|our|us|i|am|from|work|at|have|has|to)\b", re.I)
-PLAN_START, PLAN_END, GOAL_YEAR = 2021, 2025, 2035
 
 
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
@@ -303,7 +303,7 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
             return base.but(intent=Intent.DOCUMENT, doc_field=name)
 
     years = [int(y) for y in re.findall(r"(20[0-9]{2})\s*年?", text)]
-    if any(y < PLAN_START or (PLAN_END < y < GOAL_YEAR) or y > GOAL_YEAR for y in years):
+    if any(not plan.period.covers(y) for y in years):
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=years[0])
 
     without_units = text

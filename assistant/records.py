@@ -144,6 +144,17 @@ class DocumentInfo:
     publication_note: str = ""
 
 
+@dataclass(frozen=True)
+class Period:
+    """The plan period and its long-range horizon, read from the document itself."""
+    start: int
+    end: int
+    horizon: int | None = None
+
+    def covers(self, year: int) -> bool:
+        return self.start <= year <= self.end or year == self.horizon
+
+
 @dataclass(frozen=True, eq=False)   # identity hash: one Plan object per parsed corpus
 class Plan:
     document: DocumentInfo
@@ -157,6 +168,15 @@ class Plan:
         if not self._by_number:
             self._by_number.update({m.number: m for m in self.measures})
         return self._by_number.get(number)
+
+    @property
+    def period(self) -> Period:
+        """From the title ("（2021—2025年）") and the overall goals ("到2035年…")."""
+        import re
+        span = re.search(r"(20\d{2})\s*[—\-–至]\s*(20\d{2})", self.document.title)
+        start, end = (int(span.group(1)), int(span.group(2))) if span else (0, 0)
+        later = [int(y) for y in re.findall(r"(20\d{2})\s*年", self.document.overall_goals) if int(y) > end]
+        return Period(start, end, max(later) if later else None)
 
     def citable_text(self, number: int) -> str:
         """What a citation 【第N项】 vouches for: the measure's text, its part and section titles,

@@ -49,6 +49,13 @@ class DenseSearch:
         return hits[:k]
 
 
+    def document_match(self, query: str) -> tuple[str, float]:
+        """The closest of the document's own paragraphs (指导思想, 总体目标, 前言, 结语, 文件头)."""
+        vector = self.embedder.embed_queries([query])[0]
+        rows = self.index.query(vector, k=1, where={"kind": "document"})
+        return (rows[0][0], float(rows[0][1])) if rows else ("", 0.0)
+
+
 class LexicalSearch:
     """BM25 over jieba words and character bigrams of each measure (with its headings)."""
 

@@ -19,7 +19,7 @@ from .index import PlanIndex
 from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
-from .query import Intent, Query, understand
+from .query import Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import ScopeGuard
 
@@ -221,12 +221,27 @@ class Assistant:
             text = self.composer.refusal(query, verdict.reason, region=verdict.region)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units)), []
+        if not query.units and not query.scope and not plan_terms_in(query.text, self.plan, self.tokenizer):
+            # a question with none of the plan's specific terms may be about the plan as a
+            # whole: the document's own paragraphs (指导思想, 总体目标, 前言, 结语) answer questions about
+            # the plan as a whole better than any single measure
+            chunk, score = self.dense.document_match(query.search_text)
+            field = _DOCUMENT_FIELDS.get(chunk)
+            if field and score > dense_top + DOCUMENT_MARGIN:
+                text = self.composer.document(query.but(doc_field=field))
+                return Answer(question=query.original, answer=text, citations=[], refused=False,
+                              intent=Intent.DOCUMENT.value, measures=[], units=[]), []
         numbers = _select(hits)
         text = self.composer.search_answer(numbers, query)
         about = numbers + [h.number for h in hits if h.number not in numbers]
         answer = Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
                         intent=query.intent.value, measures=about, units=list(query.units))
         return answer, [h.number for h in hits[:5]]
+
+
+_DOCUMENT_FIELDS = {"doc-guiding-thought": "guiding_thought", "doc-overall-goals": "overall_goals",
+                    "doc-preamble": "preamble", "doc-closing": "closing", "doc-header": "title"}
+DOCUMENT_MARGIN = 0.003   # a document paragraph must match better than every measure
 
 
 def _select(hits) -> list[int]:
