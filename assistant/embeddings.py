@@ -698,8 +698,22 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length float32 vectors, shape (len(texts), dim), using the "query" prompt."""
+        """Unit-length float32 vectors, shape (len(texts), dim), using the "query" prompt.
+
+        One question is embedded once per answer however many stages read it (retrieval,
+        the document match, the answer-type classifier): single texts are remembered."""
+        if len(texts) == 1:
+            return self._one_query(texts[0])[None, :]
         return self._embed(texts, "query", batch_size)
+
+    def _one_query(self, text: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_query_cache", {})
+        vector = cache.get(text)
+        if vector is None:
+            if len(cache) >= 512:
+                cache.clear()
+            vector = cache[text] = self._embed([text], "query", 1)[0]
+        return vector
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 vectors, shape (len(texts), dim), using the "passage" prompt."""
