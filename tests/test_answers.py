@@ -94,7 +94,7 @@ def test_questions_outside_the_plan_are_refused(assistant, question):
 
 def test_refusals_say_why_in_the_question_language(assistant):
     assert "不涉及北京" in assistant.ask("北京市法治政府建设有什么要求").answer
-    assert "no prices" in assistant.ask("What is the price of a law enforcement uniform?").answer
+    assert "no sums of money" in assistant.ask("What is the price of a law enforcement uniform?").answer
 
 
 def test_followups_resolve_against_previous_turn(assistant):
