@@ -267,8 +267,13 @@ def _link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tup
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
 
 
-def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query:
-    """Classify a (cleaned) question and pull out the entities it names."""
+DUTY_LIST_MIN = 0.5   # how sure the answer-type classifier must be that a unit question wants the duty list
+
+
+def understand(question: str, plan: Plan, tokenizer=None, catalog=None, answer_types=None) -> Query:
+    """Classify a (cleaned) question and pull out the entities it names. ``answer_types``
+    (the classifiers of ``assistant.answer_type``) decides, when given, whether a question
+    naming a unit wants that unit's duty list, whatever other words it uses."""
     if catalog is None:
         from .catalog import default_catalog
         catalog = default_catalog()
@@ -353,6 +358,12 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None) -> Query
     unknown = [w for w in topic if _document_frequency(w, plan) == 0]
     if units and not narrowing and (DUTY_CUE.search(text) or (_mostly_unit(text, units) and not unknown)):
         return base.but(intent=Intent.UNIT)
+    specific = [t for t in plan_terms_in(without_units, plan, tokenizer) if len(t) >= 3]
+    if units and answer_types is not None and not english and not specific:
+        # no subject of the plan's own beyond the unit: the classifier reads what is wanted
+        wanted = answer_types["type"].predict(text)
+        if wanted.label == "duty_list" and wanted.probability >= DUTY_LIST_MIN:
+            return base.but(intent=Intent.UNIT)
     return base
 
 

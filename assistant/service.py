@@ -136,11 +136,11 @@ class Assistant:
 
     def _understand(self, text: str, previous: Turn | None) -> Query:
         """Understanding with the conversation: the user's own unit, then follow-ups."""
-        query = understand(text, self.plan, self.tokenizer)
+        query = understand(text, self.plan, self.tokenizer, answer_types=self.answer_types)
         if previous is not None and previous.speaker and not query.units:
             rewritten = in_speakers_words(text, previous.speaker, bool(query.units))
             if rewritten != text:
-                query = understand(rewritten, self.plan, self.tokenizer)
+                query = understand(rewritten, self.plan, self.tokenizer, answer_types=self.answer_types)
         return resolve(query, previous, self.tokenizer, self.plan)
 
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
