@@ -1,7 +1,8 @@
 """What a question asks for, learned from labelled utterances rather than written as rules.
 
-Two labels per utterance in ``assistant/data/utterances.jsonl`` (700 utterances written for
-this purpose, kept apart from every evaluation set): ``type``, the kind of answer wanted
+Two labels per utterance in ``assistant/data/utterances.jsonl`` (written for this purpose
+by a helper who saw no evaluation set; utterances too close to any evaluation question were
+removed, and ``tests/test_answer_type.py`` keeps it that way): ``type``, the kind of answer wanted
 (duty_list, deadline, target, who_leads, measure_list, explanation, document_fact, count,
 comparison, structure, unanswerable), and ``asks_for``, the kind of information wanted
 (requirement, unit, deadline, number, document, structure; or one the plan cannot hold:

@@ -652,10 +652,5 @@ def _negates_affirmed(piece: str, source: str) -> bool:
     return False
 
 
-def supported(sentence: str, citations: Sequence[int], plan: Plan) -> bool:
-    """Convenience: one sentence passes the fact check against the measures it cites."""
-    return FactChecker(plan).check(sentence, citations).ok
-
-
 __all__ = ["CITE", "CitedSentence", "FactChecker", "Problem", "SentenceCheck", "cited_sentences",
-           "dates_in", "negated", "plain", "quantities_in", "supported", "unit_claims"]
+           "dates_in", "negated", "plain", "quantities_in", "unit_claims"]

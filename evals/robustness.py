@@ -71,9 +71,8 @@ EXPECTED_FIELDS = ("category", "history", "expected", "match", "refused", "key_f
 
 # ------------------------------------------------------------------ helpers
 def load_gold(path: Path = GOLD_PATH) -> list[dict]:
-    """The gold items, one JSON object per non-empty line (as ``evals.run.load_gold``)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    from .run import load_gold as load
+    return load(path)
 
 
 def is_cjk(char: str) -> bool:
