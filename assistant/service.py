@@ -8,6 +8,7 @@ configured and falls back to the default composer on any failure.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -179,7 +180,8 @@ class Assistant:
             return make(text, numbers), []
         if query.intent == Intent.LIST:
             region = self.scope.other_region(query.text)
-            if region or self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN:
+            if region or (self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
+                          and _states_a_request(query.text)):
                 return self._search(query.but(intent=Intent.SEARCH))     # the scope checks decide
             related = [h.number for h in self.retrieve(query, k=5)]
             text, numbers = c.term_list(query, related)
@@ -206,7 +208,7 @@ class Assistant:
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
-        if asked.probability >= ANSWERABILITY_MIN and not query.scope:
+        if asked.probability >= ANSWERABILITY_MIN and not query.scope and _states_a_request(query.text):
             # the question wants something the plan never holds (a sum, progress, another law …)
             if asked.label in PARTIAL_KINDS and verdict.covered and hits:
                 number = hits[0].number
@@ -242,6 +244,12 @@ class Assistant:
 _DOCUMENT_FIELDS = {"doc-guiding-thought": "guiding_thought", "doc-overall-goals": "overall_goals",
                     "doc-preamble": "preamble", "doc-closing": "closing", "doc-header": "title"}
 DOCUMENT_MARGIN = 0.003   # a document paragraph must match better than every measure
+
+
+def _states_a_request(text: str) -> bool:
+    """A bare topic ("民法典") names no kind of information, so it cannot ask for one the plan
+    lacks; the scope guard alone judges it."""
+    return len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+", text)) >= 5
 
 
 def _select(hits) -> list[int]:
