@@ -157,6 +157,8 @@ class DefaultComposer:
         via: dict[str, list[int]] = {}
         kind = query.kind_of(unit)
         for m in self.plan.measures:
+            if not admits(m, query):
+                continue
             roles, designations = involvement(m, unit, kind)
             for role in roles:
                 if query.role in (None, role):
@@ -167,6 +169,9 @@ class DefaultComposer:
         # a short duty list is shown in full; a long one by each measure's first sentence
         full_text = len(total) <= FULL_TEXT_LIMIT
         lines = [self.t(query, "unit_summary", unit=unit, count=len(total))]
+        narrowed = self.constraint_note(query)
+        if narrowed:
+            lines[0] = narrowed + lines[0]
         for role in Role:
             numbers = named[role.value]
             if not numbers:
@@ -179,6 +184,10 @@ class DefaultComposer:
                 lines.append(f"- {shown}{deadline}{m.citation}")
         if not total:
             named_any = any(unit in m.unit_names for m in self.plan.measures)
+            if named_any and (query.terms or query.part or query.section) and not via:
+                # nothing within the narrower constraint: say so, then the whole duty list
+                text, duties = self.unit_duties(unit, query.but(terms=(), part=None, section=None))
+                return self.t(query, "unit_none_within", unit=unit) + "\n\n" + text, duties
             if named_any and query.role is not None:
                 # nothing in the asked role: say so, then show the unit's duties in every role
                 text, duties = self.unit_duties(unit, query.but(role=None))
@@ -207,7 +216,8 @@ class DefaultComposer:
         """Every measure whose text uses one of the question's terms (exact, in plan order),
         then measures that retrieval finds related although they do not use the words."""
         exact = [m for m in self.plan.measures
-                 if any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)]
+                 if any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)
+                 and admits(m, query.but(terms=())) and self._takes_part(m, query)]
         terms = "、".join(f"“{t}”" for t in query.terms)
         lines = [self.t(query, "list_summary", terms=terms, count=len(exact))]
         for m in exact:
@@ -222,6 +232,27 @@ class DefaultComposer:
         if not exact and not others:
             return self.t(query, "list_none", terms=terms), []
         return "\n".join(lines), [m.number for m in exact] + others
+
+    def _takes_part(self, m: Measure, query: Query) -> bool:
+        """The measure involves one of the query's units (in its role), or no unit is asked."""
+        if not query.units:
+            return True
+        for unit in query.units:
+            roles, designations = involvement(m, unit, query.kind_of(unit))
+            if any(query.role in (None, r) for r in roles) or (designations and query.role is None):
+                return True
+        return False
+
+    def constraint_note(self, query: Query) -> str:
+        """The narrower constraints an answer list applies, said first ("在第七部分、涉及“听证”的措施中，")."""
+        bits = []
+        if query.part:
+            bits.append(self.plan.part(query.part).label)
+        if query.section:
+            bits.append(self.plan.section(query.section).label)
+        if query.terms:
+            bits.append(self.t(query, "about_terms", terms="、".join(f"“{t}”" for t in query.terms)))
+        return self.t(query, "within", where="、".join(bits)) if bits else ""
 
     def _due(self, number: int) -> str:
         """A measure's dated deadlines in brackets, for compact lists."""
@@ -239,9 +270,9 @@ class DefaultComposer:
                     continue
                 if not any(roles for roles, _ in taking_part):
                     via_note[m.number] = next(f"（通过「{d[0][0]}」涉及）" for _, d in taking_part if d)
-            if query.scope and m.number not in query.scope:
+            if not admits(m, query):
                 continue
-            if (query.part and m.part_number != query.part) or (query.section and m.section_number != query.section):
+            if query.units and query.role is not None and not self._takes_part(m, query):
                 continue
             for d in m.deadlines:
                 if query.annual and d.kind != DeadlineKind.ANNUAL:
@@ -261,7 +292,7 @@ class DefaultComposer:
         if not rows:
             return self.t(query, "no_deadlines"), []
         key = {"earliest": "deadline_earliest", "latest": "deadline_latest"}.get(query.doc_field, "deadline_summary")
-        lines = [self.t(query, key, count=len(numbers), label=rows[0][1].label)]
+        lines = [self.constraint_note(query) + self.t(query, key, count=len(numbers), label=rows[0][1].label)]
         for _, d, m in rows:
             clause = _clause_with(m.body, d.phrase)
             lines.append(f"- **{d.phrase}**{via_note.get(m.number, '')}：{clause}{m.citation}")
@@ -346,6 +377,20 @@ class DefaultComposer:
             return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
         return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),
                       sections=len(self.plan.sections))
+
+
+def admits(m: Measure, query: Query) -> bool:
+    """Every constraint of the query that is a property of the measure itself: part, section,
+    the plan's terms and a follow-up's scope (units and time are judged by their own rules)."""
+    if query.part and m.part_number != query.part:
+        return False
+    if query.section and m.section_number != query.section:
+        return False
+    if query.scope and m.number not in query.scope:
+        return False
+    if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
+        return False
+    return True
 
 
 def _bigrams(text: str) -> set[str]:

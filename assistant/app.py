@@ -7,10 +7,7 @@ the same JSON fields as ``python -m assistant ask --json``.
 """
 # No `from __future__ import annotations` here: gr.api reads the endpoint's type hints at runtime.
 import html
-import json
 import re
-import tempfile
-import uuid
 from pathlib import Path
 
 import gradio as gr
@@ -19,6 +16,7 @@ import pandas as pd
 from . import duties, quiz, timeline
 from .answer import CITATION_RE
 from .feedback import FeedbackStore
+from .feedback_view import admin_enabled, feedback_admin_panel
 
 TITLE = "宁夏法治政府建设实施方案问答助手"
 EXAMPLES = ("行政复议委员会什么时候建立", "审计厅要做什么", "2022年底前要完成哪些任务", "第七部分讲什么")
@@ -79,15 +77,11 @@ def _plain(markdown: str) -> str:
 
 
 def parse_history(value) -> list[str]:
-    """History from the API: a list of strings or a JSON string of one; anything else is none."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value.strip() else []
-        except json.JSONDecodeError:
-            value = [value]
-    if not isinstance(value, list):
-        return []
-    return [str(item) for item in value if isinstance(item, str) and item.strip()]
+    """History from the API: a list of strings or a JSON string of one (a plain string is one
+    earlier question); anything else is none. Validated by `assistant.inputs.clean_history`
+    (only the last few usable turns, cleaned)."""
+    from .inputs import clean_history
+    return clean_history(value)[0]
 
 
 def status_line(assistant) -> str:
@@ -106,10 +100,11 @@ def _number(value) -> int | None:
     return int(match.group()) if match else None
 
 
-def _export_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / "ningxia-assistant-exports" / uuid.uuid4().hex[:12]
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _export_dir(session: str | None = None) -> Path:
+    """The export folder of one user session under the temporary directory (a fresh random
+    folder without a session id); folders unused for a day are removed first."""
+    from . import exports
+    return exports.prepare(session)
 
 
 # ------------------------------------------------------------ 问答
@@ -171,25 +166,34 @@ class Chat:
     def clear():
         return [], "", [], [], gr.Dropdown(choices=[], value=None), CARD_HINT, "", ""
 
-    def feedback(self, rating: str, turns, comment: str, turn_index: int | None = None) -> tuple[str, str]:
-        turns = list(turns or [])
-        if not turns:
-            return "请先提问，再评价回答。", comment
-        record = turns[-1 if turn_index is None else turn_index]
-        self.store.add(rating, record["question"], record["answer"], record["citations"],
-                       comment=comment or "", composer=record.get("composer", ""))
-        mark = "有帮助" if rating == "up" else "没帮助"
-        return f"已记录您的反馈（{mark}），谢谢！", ""
+    def feedback(self, rating: str, turns, comment: str, turn_index: int | None = None,
+                 votes=None) -> tuple[str, str]:
+        """Record a vote on one answer (the latest by default); returns (note in Chinese, comment box).
 
-    def like(self, turns, comment, data: gr.LikeData):
+        A storage failure (full disk, unwritable folder) comes back as the note, never as an error.
+        """
+        from .feedback import record_vote
+        note, box, _ = record_vote(self.store, turns, rating, comment, turn_index, votes)
+        return note, box
+
+    def like(self, turns, comment, votes, data: gr.LikeData):
+        """The chatbot's own like/dislike on one answer: record, change or (clicked again) withdraw it."""
+        from .feedback import record_vote, turn_for_message, withdraw_vote
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        turn = int(index) // 2
-        if data.liked not in (True, False) or turn >= len(turns or []):
-            return gr.skip(), gr.skip()
-        return self.feedback("up" if data.liked else "down", turns, comment, turn)
+        turn = turn_for_message(turns, index, data.value, render=linkify)
+        if turn is None:
+            return "只能评价已经完成的回答。", gr.skip(), gr.skip()
+        if data.liked in (True, False):
+            note, box, votes = record_vote(self.store, turns, "up" if data.liked else "down", comment, turn, votes)
+        elif not data.liked:
+            note, box, votes = withdraw_vote(self.store, turns, turn, votes)
+        else:
+            return gr.skip(), gr.skip(), gr.skip()
+        return note, gr.skip() if box is None else box, votes
 
 
 def _qa_tab(assistant, store: FeedbackStore) -> None:
+    from .feedback import MAX_COMMENT_CHARS, attach_comment, new_votes
     chat = Chat(assistant, store)
     history, turns = gr.State([]), gr.State([])
     with gr.Row(equal_height=False):
@@ -205,12 +209,14 @@ def _qa_tab(assistant, store: FeedbackStore) -> None:
             gr.Markdown("**示例问题**")
             with gr.Row(elem_classes="example-row"):
                 examples = [gr.Button(text, size="sm") for text in EXAMPLES]
-            with gr.Accordion("评价最近一条回答", open=True):
-                comment = gr.Textbox(label="意见（可选）", placeholder="哪里有帮助，哪里需要改进？", elem_id="comment")
-                with gr.Row():
-                    up = gr.Button("有帮助", elem_id="thumb-up")
-                    down = gr.Button("没帮助", elem_id="thumb-down")
-                feedback_note = gr.Markdown(elem_id="feedback-note")
+            gr.Markdown("点每条回答下方的“赞”或“踩”图标评价该条回答（再点一次可撤回）；"
+                        "意见可选，会附在您最近一次评价上。", elem_id="feedback-help")
+            with gr.Row():
+                comment = gr.Textbox(label="意见（可选）", placeholder="哪里有帮助，哪里需要改进？", elem_id="comment",
+                                     max_length=MAX_COMMENT_CHARS, scale=5)
+                send_comment = gr.Button("提交意见", scale=1, elem_id="comment-send")
+            feedback_note = gr.Markdown(elem_id="feedback-note", latex_delimiters=[])
+            votes = gr.State(new_votes())
         with gr.Column(scale=2):
             cited = gr.Dropdown(label="本轮回答引用的措施", choices=[], interactive=False, elem_id="cited")
             card = gr.Markdown(CARD_HINT, elem_id="card")
@@ -228,29 +234,37 @@ def _qa_tab(assistant, store: FeedbackStore) -> None:
                 api_visibility="undocumented", queue=False)
     opener.click(chat.card, target, card, api_visibility="undocumented", queue=False)
     cited.input(chat.card, cited, card, api_visibility="undocumented", queue=False)
-    up.click(lambda t, c: chat.feedback("up", t, c), [turns, comment], [feedback_note, comment],
-             api_visibility="undocumented")
-    down.click(lambda t, c: chat.feedback("down", t, c), [turns, comment], [feedback_note, comment],
-               api_visibility="undocumented")
-    chatbot.like(chat.like, [turns, comment], [feedback_note, comment], api_visibility="undocumented")
+    clear.click(new_votes, None, votes, api_visibility="undocumented", queue=False)
+
+    def on_comment(current_votes, text, current_turns):
+        return attach_comment(chat.store, current_votes, text, current_turns)
+    send_comment.click(on_comment, [votes, comment, turns], [feedback_note, comment, votes],
+                       api_visibility="undocumented")
+    comment.submit(on_comment, [votes, comment, turns], [feedback_note, comment, votes],
+                   api_visibility="undocumented")
+    chatbot.like(chat.like, [turns, comment, votes], [feedback_note, comment, votes], api_visibility="undocumented")
 
 
 # ------------------------------------------------------------ 我的单位
 def _unit_view(plan, text):
     unit = duties.resolve_unit(text)
     if unit is None:
+        if not (text or "").strip():
+            return "请从列表中选择单位，或输入名称、常用简称（如 发改委、人社厅）。", duties.duty_frame([])
         note = f"没有找到名为“{escape_user(text or '')}”的单位。请从列表中选择，或输入常用简称（如 发改委、人社厅）。"
         return note, duties.duty_frame([])
     rows = duties.duty_rows(plan, unit)
     return duties.duty_summary(unit, rows), duties.duty_frame(rows)
 
 
-def _unit_export(plan, text, fmt: str):
+def _unit_export(plan, text, fmt: str, session: str | None = None) -> gr.DownloadButton:
+    """A download button holding the unit's duty list in `fmt` (written to the session's export
+    folder), or a disabled one when `text` names no unit."""
     unit = duties.resolve_unit(text)
     if unit is None:
-        gr.Warning("请先选择一个单位。")
-        return gr.skip()
-    return _file(duties.export_duties(duties.duty_rows(plan, unit), unit, fmt, _export_dir()))
+        return gr.DownloadButton(value=None, interactive=False)
+    path = duties.export_duties(duties.duty_rows(plan, unit), unit, fmt, _export_dir(session))
+    return gr.DownloadButton(value=str(path), interactive=True)
 
 
 def _file(path) -> gr.File:
@@ -258,69 +272,101 @@ def _file(path) -> gr.File:
 
 
 def _unit_tab(plan) -> None:
-    gr.Markdown("选择或输入单位名称（支持简称，如“发改委”“审计厅”），查看该单位在方案中的全部职责："
-                "直接点名的措施在前，通过“自治区政府各部门”“各市县〔区〕”等集合性表述涉及的措施在后。")
+    from . import exports
+    exports.cleanup()                                   # start-up: folders left over from earlier runs
+    gr.Markdown("选择或输入单位名称（支持简称，如“发改委”“审计厅”，输入时列表随之筛选），查看该单位在方案中的全部职责："
+                "直接点名的措施在前，通过“自治区政府各部门”“各市县〔区〕”等集合性表述涉及的措施在后。"
+                "下方按钮可直接下载 CSV / Excel / Markdown 格式的职责清单（含摘要和措施全文）。")
+    session = gr.State(None)        # a random export folder id, made at this browser session's first export
+    shown = gr.State(None)                              # the unit whose duties are on screen
     with gr.Row():
-        pick = gr.Dropdown(choices=duties.unit_choices(), value=None, allow_custom_value=True, filterable=True,
-                           label="单位", elem_id="unit-pick", scale=4)
+        pick = gr.Dropdown(choices=duties.unit_picker_choices(), value=None, allow_custom_value=True,
+                           filterable=True, label="单位", elem_id="unit-pick", scale=4)
         show = gr.Button("查询职责", variant="primary", elem_id="unit-show", scale=1)
     summary = gr.Markdown(elem_id="unit-summary")
     table = gr.Dataframe(value=duties.duty_frame([]), interactive=False, wrap=True, max_height=480,
                          elem_id="unit-table", label="职责清单", column_widths=["9%", "21%", "12%", "36%", "22%"])
     with gr.Row():
-        buttons = {fmt: gr.Button(label) for fmt, label in
-                   (("csv", "导出 CSV"), ("xlsx", "导出 Excel"), ("md", "导出 Markdown"))}
-    download = gr.File(label="下载文件", interactive=False, visible=False, elem_id="unit-file")
-    view = dict(fn=lambda t: _unit_view(plan, t), inputs=pick, outputs=[summary, table],
-                api_visibility="undocumented")
+        downloads = {fmt: gr.DownloadButton(label, value=None, interactive=False, elem_id=f"unit-download-{fmt}")
+                     for fmt, label in (("csv", "下载 CSV"), ("xlsx", "下载 Excel"), ("md", "下载 Markdown"))}
+    outputs = [summary, table, *downloads.values(), shown, session]
+
+    def refresh(text, sid):
+        """Table, summary and the three files for a chosen or typed unit."""
+        sid = sid or exports.new_session_id()
+        note, frame = _unit_view(plan, text)
+        files = [_unit_export(plan, text, fmt, sid) for fmt in downloads]
+        return note, frame, *files, duties.resolve_unit(text), sid
+
+    def typed(sid, current, data: gr.KeyUpData):
+        """While typing: show a unit as soon as the text names one (an alias needs no Enter)."""
+        unit = duties.resolve_unit(data.input_value)
+        if unit is None or unit == current:
+            return (gr.skip(),) * len(outputs)
+        return refresh(data.input_value, sid)
+
+    view = dict(fn=refresh, inputs=[pick, session], outputs=outputs, api_visibility="undocumented",
+                trigger_mode="always_last")
     show.click(**view)
     pick.change(**view)
-    for fmt, button in buttons.items():
-        button.click(lambda t, f=fmt: _unit_export(plan, t, f), pick, download, api_visibility="undocumented")
+    pick.key_up(typed, [session, shown], outputs, api_visibility="undocumented", trigger_mode="always_last",
+                show_progress="hidden")
 
 
 # ------------------------------------------------------------ 时间表
-TIMELINE_WIDTHS = {False: ["8%", "6%", "14%", "8%", "44%", "20%"],
-                   True: ["7%", "5%", "12%", "7%", "37%", "14%", "18%"]}
+TIMELINE_WIDTHS = {False: ["7%", "6%", "12%", "7%", "7%", "41%", "20%"],
+                   True: ["6%", "5%", "10%", "6%", "6%", "33%", "14%", "20%"]}
+TIMELINE_INTRO = ("下图按年月显示方案中的具体时限，把鼠标移到柱上可查看到期的措施；选择单位后，"
+                  "本单位被点名（牵头、参加、责任）的时限和通过“自治区政府各部门”等集合性表述涉及的时限分色显示。"
+                  "“已过期/未到期”以今天的日期为准，时限按所写月份的月底计算；每年重复的要求单独列在表末，不计入过期。")
 
 
-def _timeline_data(plan, text):
-    """(rows, unit, summary) for all deadlines or those of one unit."""
+def _timeline_data(plan, text, status=timeline.STATUS_ALL, today=None):
+    """(view, summary) for all deadlines or those of one unit, filtered by status on `today`
+    (default: the server's date today)."""
+    from datetime import date
     unit = duties.resolve_unit(text) if text and text != ALL_UNITS else None
-    rows = timeline.timeline_rows(plan, unit)
-    dated = [r for r in rows if r.dated]
-    annual = [r for r in rows if not r.dated]
-    who = f"**{unit}**涉及的措施中，" if unit else "方案中"
-    note = (f"{who}共有 {len(dated)} 个具体时限（{len({r.measure for r in dated})} 项措施），"
-            f"另有 {len(annual)} 项每年重复的要求。")
+    view = timeline.timeline_view(plan, unit, status, today or date.today())
+    note = view.summary
     if text and text != ALL_UNITS and unit is None:
-        note = f"没有找到名为“{escape_user(text)}”的单位，下面显示全部时限。" + note
-    return rows, unit, note
+        note = f"没有找到名为“{escape_user(text)}”的单位，下面显示全部时限。\n\n" + note
+    return view, note
 
 
-def _timeline_view(plan, text):
-    rows, unit, note = _timeline_data(plan, text)
-    with_unit = unit is not None
-    table = gr.Dataframe(value=timeline.timeline_frame(rows, with_involvement=with_unit),
-                         column_widths=TIMELINE_WIDTHS[with_unit])
-    return timeline.timeline_figure(rows), note, table
+def _timeline_plot(view, **kwargs) -> gr.BarPlot:
+    return gr.BarPlot(value=view.plot_value(), **view.chart_config(), **kwargs)
+
+
+def _timeline_view(plan, text, status=timeline.STATUS_ALL, today=None):
+    view, note = _timeline_data(plan, text, status, today)
+    with_unit = view.unit is not None
+    table = gr.Dataframe(value=view.frame(), column_widths=TIMELINE_WIDTHS[with_unit], label=view.title)
+    return _timeline_plot(view), note, table
 
 
 def _timeline_tab(plan) -> None:
-    rows, _, note = _timeline_data(plan, ALL_UNITS)
+    view, note = _timeline_data(plan, ALL_UNITS)
+    gr.Markdown(TIMELINE_INTRO)
     with gr.Row():
         pick = gr.Dropdown(choices=[ALL_UNITS, *duties.unit_choices()], value=ALL_UNITS, allow_custom_value=True,
-                           filterable=True, label="按单位筛选", elem_id="timeline-unit", scale=4)
+                           filterable=True, label="按单位筛选", elem_id="timeline-unit", scale=3)
+        status = gr.Radio(choices=list(timeline.STATUS_CHOICES), value=timeline.STATUS_ALL, label="到期情况",
+                          elem_id="timeline-status", scale=2)
         apply = gr.Button("筛选", scale=1)
     summary = gr.Markdown(note, elem_id="timeline-summary")
-    plot = gr.Plot(value=timeline.timeline_figure(rows), label="时限分布（按年月，柱上为到期的措施编号）",
-                   elem_id="timeline-plot")
-    table = gr.Dataframe(value=timeline.timeline_frame(rows), column_widths=TIMELINE_WIDTHS[False],
-                         interactive=False, wrap=True, max_height=480, label="全部时限", elem_id="timeline-table")
-    view = dict(fn=lambda t: _timeline_view(plan, t), inputs=pick, outputs=[plot, summary, table],
-                api_visibility="undocumented")
-    pick.change(**view)
-    apply.click(**view)
+    plot = _timeline_plot(view, label="时限分布（按年月）", show_label=False,
+                          elem_id="timeline-plot")
+    table = gr.Dataframe(value=view.frame(), column_widths=TIMELINE_WIDTHS[False], interactive=False, wrap=True,
+                         max_height=480, label=view.title, elem_id="timeline-table")
+    refresh = dict(fn=lambda t, s: _timeline_view(plan, t, s), inputs=[pick, status],
+                   outputs=[plot, summary, table], api_visibility="undocumented")
+    pick.change(**refresh)
+    status.change(**refresh)
+    apply.click(**refresh)
+    # What has expired depends on the day: recompute when a page is opened, not only at start-up.
+    root = gr.context.Context.root_block
+    if root is not None:
+        root.load(**refresh)
 
 
 # ------------------------------------------------------------ 浏览方案
@@ -386,8 +432,14 @@ def _browse_tab(plan) -> None:
 
 
 # ------------------------------------------------------------ 培训
-def _quiz_generate(plan, n, seed):
-    made = quiz.generate_quiz(plan, int(n or 5), int(seed or 0))
+def _quiz_generate(plan, n, seed=None, scope=quiz.WHOLE_PLAN):
+    """A quiz for the scope; `seed` None draws a new paper number ("换一套题")."""
+    seed = quiz.new_seed() if seed in (None, "") else int(seed)
+    try:
+        made = quiz.generate_quiz(plan, int(n or 5), seed, scope=scope or quiz.WHOLE_PLAN)
+    except ValueError as exc:
+        gr.Warning(str(exc))
+        return (gr.skip(),) * (3 + quiz.MAX_QUESTIONS)
     radios = []
     for i in range(quiz.MAX_QUESTIONS):
         if i < len(made.questions):
@@ -396,7 +448,11 @@ def _quiz_generate(plan, n, seed):
                                    label=f"{q.number}. （{quiz.KIND_NAMES[q.kind]}）{q.prompt}"))
         else:
             radios.append(gr.Radio(choices=[], value=None, visible=False))
-    note = f"已生成 {len(made.questions)} 道题（随机种子 {made.seed}）。选择答案后点击“交卷评分”。"
+    asked = int(n or 5)
+    short = (f"该范围的措施较少，只能出 {len(made.questions)} 道题。"
+             if len(made.questions) < min(max(asked, 1), quiz.MAX_QUESTIONS) else "")
+    note = (f"已生成 {len(made.questions)} 道题（范围：{made.scope_label}；试卷编号 {made.seed}）。{short}"
+            "选择答案后点击“交卷评分”；点击“换一套题”出一套新题。")
     return made, note, "", *radios
 
 
@@ -411,10 +467,11 @@ def _quiz_export(made, fmt: str):
     if made is None:
         gr.Warning("请先生成测验。")
         return gr.skip()
-    path = _export_dir() / f"法治政府建设方案测验_种子{made.seed}.{fmt}"
+    # the paper number in the file name, on the sheet and on the key: printed copies stay matched
+    path = _export_dir() / f"法治政府建设方案测验_编号{made.seed}.{fmt}"
     text = quiz.quiz_markdown(made) if fmt == "md" else quiz.quiz_html(made)
     path.write_text(text, encoding="utf-8")
-    return _file(path)
+    return gr.File(value=str(path), visible=True)
 
 
 def _handout_export(plan, value, fmt: str):
@@ -423,17 +480,22 @@ def _handout_export(plan, value, fmt: str):
     path = _export_dir() / f"讲解_{value.replace(':', '')}.{fmt}"
     text = quiz.handout_markdown(plan, value) if fmt == "md" else quiz.handout_html(plan, value)
     path.write_text(text, encoding="utf-8")
-    return _file(path)
+    return gr.File(value=str(path), visible=True)
 
 
 def _quiz_panel(plan) -> None:
     made = gr.State(None)
-    gr.Markdown("根据方案的时限、量化指标、牵头单位和篇章结构自动出题，每题四个选项；同一随机种子出同一套题。")
+    gr.Markdown("根据方案的时限、量化指标、牵头单位、原文语句和篇章结构自动出题，每题四个选项，"
+                "可以只考一个部分、一个小节或一个单位的措施。“生成测验”按当前试卷编号出题，"
+                "“换一套题”换一个新编号；导出的试卷和参考答案印有同一编号。")
     with gr.Row():
-        count = gr.Number(value=5, minimum=1, maximum=quiz.MAX_QUESTIONS, precision=0, label="题数",
+        scope = gr.Dropdown(choices=quiz.quiz_scope_choices(plan), value=quiz.WHOLE_PLAN, label="出题范围",
+                            filterable=True, scale=4, elem_id="quiz-scope")
+        count = gr.Number(value=5, minimum=1, maximum=quiz.MAX_QUESTIONS, precision=0, label="题数", scale=1,
                           elem_id="quiz-count")
-        seed = gr.Number(value=2025, precision=0, label="随机种子", elem_id="quiz-seed")
+    with gr.Row():
         generate = gr.Button("生成测验", variant="primary", elem_id="quiz-generate")
+        reshuffle = gr.Button("换一套题", elem_id="quiz-reshuffle")
     note = gr.Markdown(elem_id="quiz-note")
     radios = [gr.Radio(choices=[], visible=False, elem_id=f"quiz-q{i + 1}") for i in range(quiz.MAX_QUESTIONS)]
     with gr.Row():
@@ -442,15 +504,20 @@ def _quiz_panel(plan) -> None:
         sheet_html = gr.Button("导出试卷（HTML，可打印）")
     sheet = gr.File(label="试卷下载", interactive=False, visible=False, elem_id="quiz-file")
     result = gr.Markdown(elem_id="quiz-result")
-    generate.click(lambda n, s: _quiz_generate(plan, n, s), [count, seed], [made, note, result, *radios],
-                   api_visibility="undocumented")
+    outputs = [made, note, result, *radios]
+    # the seed lives in the quiz itself: same paper number until "换一套题"
+    generate.click(lambda n, s, q: _quiz_generate(plan, n, q.seed if q else None, s), [count, scope, made],
+                   outputs, api_visibility="undocumented")
+    reshuffle.click(lambda n, s: _quiz_generate(plan, n, None, s), [count, scope], outputs,
+                    api_visibility="undocumented")
     submit.click(_quiz_submit, [made, *radios], result, api_visibility="undocumented")
     sheet_md.click(lambda q: _quiz_export(q, "md"), made, sheet, api_visibility="undocumented")
     sheet_html.click(lambda q: _quiz_export(q, "html"), made, sheet, api_visibility="undocumented")
 
 
 def _handout_panel(plan) -> None:
-    gr.Markdown("选择一个部分或小节，生成一页讲解材料：措施原文、责任单位和时限。")
+    gr.Markdown("选择一个部分或小节，生成讲解材料：每项措施一行（首句要点和牵头单位）、按先后排列的时限、"
+                "量化指标、牵头单位一览和讨论题（附参考答案）。HTML 版从浏览器打印：一个小节一页 A4，一个部分两页。")
     with gr.Row():
         scope = gr.Dropdown(choices=quiz.handout_choices(plan), value="part:7", label="部分或小节", scale=4,
                             elem_id="handout-scope")
@@ -477,16 +544,45 @@ def _training_tab(plan) -> None:
 
 # ------------------------------------------------------------ app
 def _api_endpoint(assistant):
+    """The named endpoint `ask`. `history` is optional: a raw HTTP call may send only the
+    question (`{"data": ["审计厅要做什么"]}`). The question and history are validated by
+    `Assistant.ask` (`assistant.inputs`), so a history of the wrong type gets a notice."""
+    import inspect
+    import logging
+
+    from .inputs import decode_history
+
     def ask(question: str, history: list[str] | str | None = None) -> dict:
         """Answer a question about the plan; returns the fields of `ask --json`."""
-        return assistant.ask(question, parse_history(history)).to_dict()
+        try:
+            return assistant.ask(question, decode_history(history)).to_dict()
+        except Exception:  # a clear message, never a stack trace in the client
+            logging.getLogger(__name__).exception("ask endpoint failed")
+            return {"question": "", "answer": "处理问题时出错，请稍后重试。", "citations": [], "refused": False,
+                    "latency_ms": 0.0, "intent": "invalid", "measures": [], "units": [], "duties": None,
+                    "composer": "default", "coverage": "none", "notice": "", "error": "internal"}
+
+    # Gradio rejects a call with fewer values than parameters, although trailing parameters
+    # have defaults; when this endpoint is being added to an app, that app fills them in.
+    context = gr.context.get_blocks_context()
+    blocks = getattr(context, "root_block", None)
+    if blocks is not None and hasattr(blocks, "validate_inputs"):
+        defaults = [None if p.default is p.empty else p.default for p in inspect.signature(ask).parameters.values()]
+        validate = blocks.validate_inputs
+
+        def validate_with_defaults(block_fn, inputs):
+            if getattr(block_fn, "fn", None) is ask and isinstance(inputs, list):
+                inputs.extend(defaults[len(inputs):len(block_fn.inputs)])
+            return validate(block_fn, inputs)
+        blocks.validate_inputs = validate_with_defaults
     return ask
 
 
 def build_app(assistant) -> gr.Blocks:
     plan = assistant.plan
     store = FeedbackStore(assistant.settings.data_dir)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # Gradio's own copies of served files (exports) are removed after a day
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
         gr.Markdown(f"## {plan.document.title}　问答助手\n"
                     "所有回答都引用方案原文【第N项】；方案未涉及的问题会如实说明。")
         gr.Markdown(status_line(assistant), elem_id="status")
@@ -501,15 +597,37 @@ def build_app(assistant) -> gr.Blocks:
                 _browse_tab(plan)
             with gr.Tab("培训", id="training"):
                 _training_tab(plan)
+            if admin_enabled(assistant.settings):
+                with gr.Tab("反馈管理", id="admin"):
+                    feedback_admin_panel(store, assistant.settings)
         gr.api(_api_endpoint(assistant), api_name="ask", concurrency_id="qa", concurrency_limit=CONCURRENCY)
     return demo
 
 
-def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, **kwargs):
-    """Queue with deliberate limits, then serve; `block=False` returns at once (tests)."""
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True, assistant=None,
+           **kwargs):
+    """Queue with deliberate limits, then serve; `block=False` returns at once (tests).
+
+    With `assistant`, the HTTP APIs of ``http_api`` (OpenAI-compatible ``/v1/…`` and REST
+    ``/api/…``) are served by the same server on the same port: a FastAPI app with those routes,
+    the Gradio app mounted on it at "/" (``gr.mount_gradio_app``), run by uvicorn. `block=False`
+    then returns the running ``http_api.Serving`` (``close()`` stops it)."""
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, js=JS,
-                       show_error=False, footer_links=["api"], **kwargs)
+    if assistant is None:
+        return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, js=JS,
+                           show_error=False, footer_links=["api"], **kwargs)
+    from . import http_api
+    quiet = kwargs.pop("quiet", False)
+    app = gr.mount_gradio_app(http_api.create_app(assistant), demo, "/", server_name=host, server_port=port,
+                              css=CSS, js=JS, show_error=False, footer_links=["api"], **kwargs)
+    serving = http_api.Serving(app, host, port)
+    if not quiet:
+        print(f"* 网页界面：{serving.url}　OpenAI 兼容接口：{serving.url}/v1　REST 接口：{serving.url}/api/…",
+              flush=True)
+    if block:
+        serving.run()
+        return serving
+    return serving.start()
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -517,8 +635,8 @@ def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
     print("正在加载方案、嵌入模型和向量索引（首次运行需要建立索引，约需一分钟）…", flush=True)
     assistant = Assistant(progress=True)
     print(status_line(assistant), flush=True)
-    print(f"正在启动网页界面：http://{host}:{port}", flush=True)
-    launch(build_app(assistant), host, port)
+    print(f"正在启动网页界面和接口：http://{host}:{port}", flush=True)
+    launch(build_app(assistant), host, port, assistant=assistant)
 
 
 __all__ = ["build_app", "launch", "serve", "linkify", "escape_user", "parse_history", "status_line"]

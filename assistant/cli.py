@@ -6,6 +6,7 @@
     python -m assistant ask [--json] "问题" | --batch FILE
     python -m assistant serve [--host 127.0.0.1] [--port 7860]
     python -m assistant eval
+    python -m assistant feedback export [--out FILE.csv] [--since YYYY-MM-DD] | list [--limit N] | stats
 """
 from __future__ import annotations
 
@@ -92,45 +93,123 @@ def cmd_search(args) -> int:
     return 0
 
 
-def _read_batch(path: str):
-    """Yield (line number, item or error message) for each non-empty JSON line."""
-    handle = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+BATCH_LINE_BYTES = 64 * 1024 * 1024     # a longer batch line is rejected (and skipped to its end)
+
+
+def _read_batch(source):
+    """Yield (line number, item or error message) for each non-empty line of a JSON-lines
+    file (a path, "-" for standard input, or an open file).
+
+    Each line stands on its own whatever its bytes: a UTF-8 BOM is dropped, invalid UTF-8
+    becomes U+FFFD (dropped by the validation), and a line that is not a JSON object (broken
+    JSON, nesting too deep, too long) gives an error message for that line only. The question
+    and history are validated by the assistant (`assistant.inputs`), like every other input."""
+    if isinstance(source, str):
+        handle = _open_batch(source)
+    else:
+        handle = source
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+        number = 0
+        while True:
+            raw = handle.readline(BATCH_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            if isinstance(raw, str):           # a text stream (tests, consoles)
+                raw = raw.encode("utf-8", errors="surrogatepass")
+            if len(raw) > BATCH_LINE_BYTES and not raw.endswith(b"\n"):
+                while True:                    # skip the rest of the over-long line
+                    rest = handle.readline(1024 * 1024)
+                    if not rest or rest.endswith(b"\n" if isinstance(rest, bytes) else "\n"):
+                        break
+                yield number, f"第{number}行过长（超过{BATCH_LINE_BYTES}字节），已跳过。"
+                continue
+            line = raw.lstrip(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+            if not line.strip(" \t\r\n\ufeff"):
                 continue
             try:
-                item = json.loads(line)
-                if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                    raise ValueError("需要一个包含 question 字符串的 JSON 对象")
-                history = item.get("history") or []
-                if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-                    raise ValueError("history 必须是字符串列表")
-                yield number, item
+                item = json.loads(line.strip(" \t\r\n\ufeff"), strict=False)   # raw control characters allowed
+            except RecursionError:
+                yield number, f"第{number}行无法解析：JSON 嵌套过深"
+                continue
             except ValueError as exc:
-                yield number, f"第{number}行无法解析：{exc}"
+                yield number, f"第{number}行无法解析：不是有效的 JSON（{getattr(exc, 'msg', '格式错误')}）"
+                continue
+            if not isinstance(item, dict):
+                yield number, f"第{number}行无法解析：需要一个 JSON 对象，如 {{\"question\": \"审计厅要做什么\"}}"
+                continue
+            yield number, item
+
+
+def _open_batch(path: str):
+    """The batch file opened for binary reading (standard input for "-"); OSError if it cannot be."""
+    if path == "-":
+        return getattr(sys.stdin, "buffer", sys.stdin)
+    return open(path, "rb")
 
 
 def cmd_ask(args) -> int:
-    from .service import Assistant
+    import os
+
+    from .config import get_settings
+    from .inputs import InputProblem, clean_question
+    from .service import Assistant, rejected_answer
+
+    def emit(record: dict) -> None:
+        # valid UTF-8 whatever happened upstream (no lone surrogates reach stdout)
+        text = json.dumps(record, ensure_ascii=False).encode("utf-8", errors="replace").decode("utf-8")
+        print(text, flush=True)
+
     if not args.batch and not args.question:
         print("请提供问题，例如：python -m assistant ask \"行政复议委员会什么时候建立\"", file=sys.stderr)
         return 2
-    assistant = Assistant(progress=not args.json)
     if args.batch:
-        for number, item in _read_batch(args.batch):
-            if isinstance(item, str):
-                _print_json({"question": None, "answer": item, "citations": [], "refused": False,
-                             "latency_ms": 0.0, "error": "bad_line", "line": number})
-                continue
-            _print_json(assistant.ask(item["question"], item.get("history")).to_dict())
+        # the file is checked before the model is loaded (that takes seconds)
+        try:
+            handle = _open_batch(args.batch)
+        except OSError as exc:
+            reason = "文件不存在" if isinstance(exc, FileNotFoundError) else (exc.strerror or type(exc).__name__)
+            print(f"无法读取批处理文件 {args.batch!r}：{reason}", file=sys.stderr)
+            return 2
+        with handle:
+            assistant = Assistant(progress=not args.json)
+            for number, item in _read_batch(handle):
+                if isinstance(item, str):
+                    emit({"question": None, "answer": item, "citations": [], "refused": False, "latency_ms": 0.0,
+                          "intent": "invalid", "measures": [], "units": [], "duties": None, "composer": "default",
+                          "coverage": "none", "notice": "", "error": "bad_line", "line": number})
+                    continue
+                try:
+                    record = assistant.ask(item.get("question"), item.get("history")).to_dict()
+                except Exception as exc:  # one line's failure never stops the batch
+                    record = {"question": None, "answer": f"第{number}行处理出错：{type(exc).__name__}",
+                              "citations": [], "refused": False, "latency_ms": 0.0, "error": "internal"}
+                emit({**record, "line": number})
         return 0
-    question = " ".join(args.question)
-    answer = assistant.ask(question)
+    # arguments the OS could not decode arrive as lone surrogates: back to bytes, then the
+    # validation decodes them (invalid bytes dropped)
+    parts = []
+    for arg in args.question:
+        try:
+            parts.append(os.fsencode(arg))
+        except UnicodeError:
+            parts.append(arg.encode("utf-8", errors="surrogatepass"))
+    question = b" ".join(parts)
+    settings = get_settings()
+    try:
+        clean_question(question, settings.max_question_chars)      # bad input: no model loading
+    except InputProblem as problem:
+        answer = rejected_answer(question, problem, settings.max_question_chars)
+        if args.json:
+            emit(answer.to_dict())
+            return 0
+        print(answer.answer, file=sys.stderr)
+        return 2
+    answer = Assistant(progress=not args.json).ask(question)
     if args.json:
-        _print_json(answer.to_dict())
+        emit(answer.to_dict())
     else:
-        print(answer.answer)
+        print(answer.answer.encode("utf-8", errors="replace").decode("utf-8"))
         print(f"\n引用：{', '.join(f'第{n}项' for n in answer.citations) or '无'}")
     return 0
 
@@ -139,6 +218,54 @@ def cmd_serve(args) -> int:
     from .app import serve
     serve(host=args.host, port=args.port)
     return 0
+
+
+def _date(value: str) -> str:
+    from datetime import date
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD，而不是“{value}”") from None
+
+
+def cmd_feedback(args) -> int:
+    from . import feedback
+    store = feedback.store_for(_settings())
+    try:
+        if args.action == "export":
+            if args.out in (None, "-"):
+                text = feedback.export_csv_text(store, args.since)
+                out = getattr(sys.stdout, "buffer", None)
+                if out is not None and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+                    sys.stdout.flush()
+                    out.write(text.encode("utf-8"))
+                    out.flush()
+                else:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                return 0
+            try:
+                count = feedback.export_csv(store, args.out, args.since)
+            except OSError as exc:
+                print(f"无法写入 {args.out}：{exc.strerror or exc}", file=sys.stderr)
+                return 1
+            print(f"已导出 {count} 条反馈到 {args.out}", file=sys.stderr)
+            return 0
+        if args.action == "list":
+            items = store.list_feedback(limit=args.limit, since=args.since)
+            if not items:
+                print("还没有反馈。")
+                return 0
+            print(feedback.format_table(items))
+            counts = store.counts(args.since)
+            print(f"\n共 {sum(counts.values())} 条（有帮助 {counts['up']}，没帮助 {counts['down']}），"
+                  f"以上为最新 {len(items)} 条。")
+            return 0
+        print(feedback.format_stats(store.stats(args.since)))
+        return 0
+    except feedback.FeedbackUnavailable as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -168,6 +295,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(func=cmd_serve)
     sub.add_parser("eval", help="运行评测并写出报告（参数同 python -m evals）")
+    p = sub.add_parser("feedback", help="导出、查看、统计用户反馈")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("export", help="导出为 CSV（UTF-8 带 BOM，可用 Excel 打开）")
+    a.add_argument("--out", help="输出文件；省略或 - 表示标准输出")
+    a.add_argument("--since", type=_date, help="只导出该日（UTC，含）之后的反馈，格式 YYYY-MM-DD")
+    a = actions.add_parser("list", help="列出最新的反馈")
+    a.add_argument("--limit", type=int, default=20, help="条数（默认 20）")
+    a.add_argument("--since", type=_date, help="只列出该日（UTC，含）之后的反馈")
+    a = actions.add_parser("stats", help="反馈统计")
+    a.add_argument("--since", type=_date, help="只统计该日（UTC，含）之后的反馈")
+    p.set_defaults(func=cmd_feedback)
     return parser
 
 
@@ -181,12 +319,23 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:           # the reader went away (`… | head`): stop quietly
+        import os
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 1
     except Exception as exc:  # a clear message, never a traceback
         from .index import IndexUnavailable
+        detail = str(exc)[:500].encode("utf-8", errors="replace").decode("utf-8")
         if isinstance(exc, IndexUnavailable):
-            print(str(exc), file=sys.stderr)
+            print(detail, file=sys.stderr)
             return 3
-        print(f"出错了：{type(exc).__name__}: {exc}", file=sys.stderr)
+        if isinstance(exc, OSError):
+            print(f"无法读取或写入文件：{exc.filename or ''} {exc.strerror or detail}".strip(), file=sys.stderr)
+            return 2
+        print(f"出错了：{type(exc).__name__}: {detail}", file=sys.stderr)
         return 1
 
 

@@ -50,6 +50,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: _path("ASSISTANT_DATA_DIR", PROJECT_ROOT / "data"))
     # Longest question accepted; longer input is truncated with a notice.
     max_question_chars: int = field(default_factory=lambda: int(_env("ASSISTANT_MAX_QUESTION_CHARS", "500")))
+    # Token that unlocks the feedback admin panel; empty (the default) disables the admin view.
+    admin_token: str = field(default_factory=lambda: _env("ASSISTANT_ADMIN_TOKEN", ""), repr=False)
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -56,8 +56,11 @@ class Assistant:
         self.scope = ScopeGuard(self.plan, self.tokenizer)
         self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
         from .answer_type import build_classifiers
+        from .slots import link, slots_version
         self.answer_types = build_classifiers(self.embedder.embed_queries, self.settings.model_cache_dir,
-                                              self.embedder.model_id)
+                                              self.embedder.model_id,
+                                              link_slots=lambda text: link(text, self.plan, self.tokenizer),
+                                              slots_key=self.plan.source_sha256 + slots_version())
         self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan, self.embedder)
 
     @property
@@ -68,23 +71,19 @@ class Assistant:
 
     # ------------------------------------------------------------ public API
     def ask(self, question, history: list[str] | None = None) -> Answer:
+        """Answer `question` (any value: validated by `assistant.inputs`, never raises for bad
+        input). `history`: the earlier questions (a list, or a JSON string of one); of another
+        type it is ignored with a notice; only its last few turns are used."""
         started = time.perf_counter()
-        try:
-            cleaned, notice = clean_question(question, self.settings.max_question_chars)
-        except InputProblem as problem:
-            return Answer(question=_as_text(question), answer=problem.message, citations=[],
-                          refused=problem.code == "injection", intent="invalid", error=problem.code,
-                          latency_ms=(time.perf_counter() - started) * 1000)
-        if self.llm is not None and history:
-            cleaned = self.llm.rewrite(cleaned, history)
-        previous = self._replay(history or [])
-        answer = self._answer(cleaned, previous)
-        answer.question = _as_text(question)
-        if notice:
-            answer.notice = notice
-            answer.answer = f"_{notice}_\n\n{answer.answer}"
-        answer.latency_ms = (time.perf_counter() - started) * 1000
-        return answer
+        checked = check_input(question, history, self.settings.max_question_chars, self.plan, self.composer)
+        if isinstance(checked, Answer):
+            checked.latency_ms = (time.perf_counter() - started) * 1000
+            return checked
+        text = checked.text
+        if self.llm is not None and checked.history:
+            text = self.llm.rewrite(text, checked.history)
+        previous = self._replay(checked.history)
+        return _finish(self._answer(text, previous), checked, started)
 
     def stream(self, question, history: list[str] | None = None):
         """Yield partial answer texts (LLM tokens when configured), then the final Answer."""
@@ -98,23 +97,18 @@ class Assistant:
             yield answer
             return
         started = time.perf_counter()
-        try:
-            cleaned, _ = clean_question(question, self.settings.max_question_chars)
-        except InputProblem:
-            yield self.ask(question, history)
+        checked = check_input(question, history, self.settings.max_question_chars, self.plan, self.composer)
+        if isinstance(checked, Answer):
+            checked.latency_ms = (time.perf_counter() - started) * 1000
+            yield checked
             return
-        previous = self._replay(history or [])
-        default = self._answer(cleaned, previous, use_llm=False)
+        previous = self._replay(checked.history)
+        default = self._answer(checked.text, previous, use_llm=False)
         if default.refused or default.intent != Intent.SEARCH.value:
-            default.latency_ms = (time.perf_counter() - started) * 1000
-            yield default
+            yield _finish(default, checked, started)
             return
-        final = None
-        for item in self.llm.stream(cleaned, default, self.plan):
-            final = item
-            yield item
-        if isinstance(final, Answer):
-            final.latency_ms = (time.perf_counter() - started) * 1000
+        for item in self.llm.stream(checked.text, default, self.plan):
+            yield _finish(item, checked, started) if isinstance(item, Answer) else item
 
     def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None):
         """Hybrid search for an understood question (English uses its glossary terms)."""
@@ -178,11 +172,10 @@ class Assistant:
         if query.intent == Intent.TARGETS:
             text, numbers = c.targets(query)
             return make(text, numbers), []
+        if query.intent in (Intent.LIST, Intent.UNIT, Intent.DEADLINES) and self._asks_beyond_plan(query):
+            # a unit's name or a term does not make a question answerable ("X的厅长是谁")
+            return self._search(query.but(intent=Intent.SEARCH))     # the scope checks decide
         if query.intent == Intent.LIST:
-            region = self.scope.other_region(query.text)
-            if region or (self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
-                          and _states_a_request(query.text)):
-                return self._search(query.but(intent=Intent.SEARCH))     # the scope checks decide
             related = [h.number for h in self.retrieve(query, k=5)]
             text, numbers = c.term_list(query, related)
             return make(text, numbers), []
@@ -196,6 +189,12 @@ class Assistant:
             duties = {**per_unit[0], "all_named": all_named, "per_unit": per_unit} if len(per_unit) > 1 else per_unit[0]
             return make("\n\n".join(texts), all_named, duties=duties), []
         return self._search(query)
+
+    def _asks_beyond_plan(self, query: Query) -> bool:
+        """The question asks for what the plan never holds, or about another region."""
+        return bool(self.scope.other_region(query.text)) or (
+            self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
+            and _states_a_request(query.text))
 
     def _search(self, query: Query) -> tuple[Answer, list[int]]:
         scope = set(query.scope) if query.scope else None
@@ -265,10 +264,58 @@ def _select(hits) -> list[int]:
     return chosen
 
 
-def _as_text(question) -> str:
-    if isinstance(question, bytes):
-        return question.decode("utf-8", errors="replace")
-    return question if isinstance(question, str) else ("" if question is None else str(question))
+def _as_text(question, max_chars: int | None = None) -> str:
+    """The echo of a question: cleaned and bounded (never the raw input, never markup)."""
+    from .inputs import DEFAULT_MAX_CHARS, display_text
+    return display_text(question, max_chars or DEFAULT_MAX_CHARS)
+
+
+@dataclass
+class CheckedInput:
+    """A question that passed validation: its cleaned text, the usable history, notices."""
+    text: str
+    history: list[str]
+    notices: list[str]
+
+
+def rejected_answer(question, problem, max_chars: int | None = None) -> Answer:
+    """The answer to input that cannot be answered: the problem's message, nothing cited."""
+    return Answer(question=_as_text(question, max_chars), answer=problem.message, citations=[],
+                  refused=problem.code == "injection", intent="invalid", coverage="none", error=problem.code)
+
+
+def check_input(question, history, max_chars: int, plan, composer) -> CheckedInput | Answer:
+    """The one validation of a question and its history (`assistant.inputs`); returns the
+    final Answer when the input is rejected or names a measure the plan does not have."""
+    from types import SimpleNamespace
+
+    from .inputs import InputProblem as Problem, clean_history, language_of, measure_out_of_range
+    try:
+        text, notice = clean_question(question, max_chars)
+    except Problem as problem:
+        return rejected_answer(question, problem, max_chars)
+    lang = "en" if language_of(text) == "en" else "zh"
+    turns, history_notice = clean_history(history, max_chars, lang)
+    checked = CheckedInput(text, turns, [n for n in (notice, history_notice) if n])
+    number = measure_out_of_range(text, len(plan.measures))
+    if number is not None:
+        # 第0项, 第1e9项 …: measures are numbered 1..N (N from the parsed plan)
+        reply = composer.t(SimpleNamespace(english=lang == "en"), "out_of_range_measure",
+                           number=number, total=len(plan.measures))
+        return _finish(Answer(question=text, answer=reply, citations=[], refused=True,
+                              intent=Intent.OUT_OF_RANGE.value, coverage="none"), checked, None)
+    return checked
+
+
+def _finish(answer: Answer, checked: CheckedInput, started: float | None) -> Answer:
+    """Echo the cleaned question, put the notices first, set the latency."""
+    answer.question = checked.text
+    if checked.notices:
+        answer.notice = " ".join(checked.notices)
+        answer.answer = "".join(f"_{n}_\n\n" for n in checked.notices) + answer.answer
+    if started is not None:
+        answer.latency_ms = (time.perf_counter() - started) * 1000
+    return answer
 
 
 def _llm_from_settings(settings: Settings, plan, embedder):

@@ -89,7 +89,7 @@ def test_exports(plan, tmp_path):
     md_path = duties.export_duties(rows, "自治区发展改革委", "md", tmp_path)
     text = md_path.read_text(encoding="utf-8")
     assert text.startswith("# 自治区发展改革委 职责清单")
-    assert text.count("【第") == len(rows) and "| 措施 | 角色 |" in text
+    assert text.count("【第") == len(rows) and "| 项号 | 部分 | 节 | 角色 |" in text
 
 
 def test_measure_card(plan):
@@ -162,7 +162,7 @@ def test_quiz_answers_are_right_and_distractors_wrong(plan, seed):
         elif q.kind == "lead":
             assert q.correct in [u.name for u in m.units_with_role(Role.LEAD)]
             assert not set(distractors) & set(m.unit_names)
-        else:
+        elif q.kind == "part":
             assert q.correct == plan.part(m.part_number).label
         assert q.correct not in distractors
 

@@ -124,8 +124,9 @@ def test_unit_duty_table_and_export(page):
     table = page.locator("#unit-table")
     table.get_by_text("第8项", exact=True).wait_for()
     assert "牵头" in table.inner_text()
-    page.get_by_role("button", name="导出 Excel").click()
-    page.locator("#unit-file").get_by_text(".xlsx").wait_for()
+    with page.expect_download() as info:
+        page.click("#unit-download-xlsx")             # one click downloads the file
+    assert info.value.suggested_filename.endswith(".xlsx")
     _shot(page, "03_unit_duties")
 
 
@@ -133,6 +134,14 @@ def test_timeline_and_browse(page):
     _open_tab(page, "时间表")
     page.locator("#timeline-plot img, #timeline-plot svg, #timeline-plot canvas").first.wait_for()
     assert "第69项" in page.inner_text("#timeline-table")
+    page.locator("#timeline-plot svg text", has_text="到期措施数").first.wait_for()   # Chinese axis title
+    page.locator("#timeline-table", has_text="全部时限（").wait_for()
+    page.locator("#timeline-unit input").fill("自治区司法厅")
+    page.keyboard.press("Enter")
+    page.locator("#timeline-table", has_text="自治区司法厅的时限（").wait_for()
+    page.locator("#timeline-plot svg text", has_text="本单位牵头").first.wait_for()  # own vs designation legend
+    page.locator("#timeline-status").get_by_label("已过期").check()
+    page.locator("#timeline-table", has_text="自治区司法厅已过期的时限（").wait_for()
     _shot(page, "04_timeline")
     _open_tab(page, "浏览方案")
     page.fill("#browse-keyword textarea", "行政复议委员会")
@@ -157,11 +166,29 @@ def test_quiz_answer_and_score(page):
     _shot(page, "06_quiz_score")
 
 
+def test_quiz_scope_and_new_paper(page):
+    _open_tab(page, "培训")
+    page.click("#quiz-scope input")
+    page.get_by_role("option", name=re.compile("（二十一）发挥行政复议")).click()
+    page.fill("#quiz-count input", "4")
+    page.click("#quiz-generate")
+    note = page.locator("#quiz-note")
+    note.get_by_text("试卷编号").wait_for()
+    first = note.inner_text()
+    assert "（二十一）" in first and "4 道题" in first
+    page.click("#quiz-reshuffle")                    # a new paper number each click
+    page.wait_for_function("(old) => document.querySelector('#quiz-note').innerText !== old", arg=first)
+    number = re.search(r"试卷编号 (\d+)", note.inner_text()).group(1)
+    assert number not in first
+    page.get_by_role("button", name="导出试卷（HTML，可打印）").click()
+    page.locator("#quiz-file").get_by_text(number).wait_for()     # the export carries the same number
+
+
 def test_feedback_is_stored(page, settings):
     _ask(page, "行政复议委员会什么时候建立")
     page.locator("#chatbot a[href='#m69']").first.wait_for()
     page.fill("#comment textarea", "浏览器测试：回答准确")
-    page.click("#thumb-up")
+    page.click("#chatbot button[aria-label='赞']")       # one feedback control: the answer's own thumbs
     page.locator("#feedback-note").get_by_text("已记录").wait_for()
     stored = [f for f in FeedbackStore(settings.data_dir).list_feedback() if f.comment == "浏览器测试：回答准确"]
     assert len(stored) == 1

@@ -1,0 +1,467 @@
+"""Entity linking: every slot a question fills, found independently of the others.
+
+``link`` reads a normalized question and returns a :class:`Slots` record: measure numbers,
+parts and sections (by number or title), years and months (今年/明年 read against today's
+date), yearly duties, deadline ranking (最早/最晚), roles, units (plan names, aliases, the organ
+catalog, descriptions of a unit's work), the plan's own terms, a numeric-target kind, the
+document paragraph named, and which fields (deadline, units, target) are asked about. No slot
+decides what kind of answer is wanted: that is the answer-type classifier's job, and the
+planner (``assistant.query``) combines both.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .homophones import HomophoneIndex
+from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, translate_english
+from .normalize import normalize_question
+from .records import Plan, Role
+from .text import chinese_to_int, fold_for_match
+from .units import all_aliases, find_units_in_text
+
+_CN = "零〇一二两三四五六七八九十百"
+
+MEASURE_PATTERNS = (
+    re.compile(rf"第\s*([0-9]{{1,4}}|[{_CN}]{{1,6}})\s*(?:项|条|个措施|号措施|个任务|项措施|项任务)"),
+    re.compile(r"(?:措施|任务|举措)\s*(?:第|编号|序号|No\.?)?\s*([0-9]{1,4})(?![0-9]|\s*[年月日%])"),
+    re.compile(r"\bmeasures?\s*(?:no\.?|number|#)?\s*([0-9]{1,4})\b", re.I),
+    re.compile(r"(?:^|\s)#\s*([0-9]{1,4})\b"),
+)
+PART_PATTERNS = (
+    re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,3}})\s*(?:部分|章|大部分|大项)"),
+    re.compile(r"\bpart\s+([0-9]{1,2})\b", re.I),
+)
+SECTION_PATTERNS = (
+    re.compile(rf"[（(]\s*([{_CN}]{{1,4}})\s*[）)]"),
+    re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*(?:节|小节|个小标题)"),
+    re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
+)
+YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月)?")
+# 今年/明年/去年/前年/后年, read against today's date
+RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
+_RELATIVE_RE = re.compile("|".join(RELATIVE_YEARS))
+LAW_ARTICLE = re.compile(r"(》|法|条例|规定|办法|纲要)\s*第\s*[0-9零〇一二两三四五六七八九十百]+\s*条")
+LAST_RE = re.compile(r"最后一(个)?(部分|章|节|小节|项|条)|last (part|section|measure)", re.I)
+STRUCTURE_CUE = re.compile(r"部分|章|节|板块|section|part", re.I)
+
+# The document's own paragraphs and header fields, each named by the words people use for it.
+DOC_FIELDS = (
+    ("doc_number", re.compile(r"文号|字号|发文号|文件号|document number|reference number", re.I)),
+    ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
+                              r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
+                              r"印发日期|发文日期|"
+                              r"when was (the|this) (plan|document) (issued|published)|issue date", re.I)),
+    ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
+                           r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
+                           r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
+    ("recipients", re.compile(r"(印发|发|下发|发送)给(了)?(哪些|谁|哪个)|主送|发送范围|发给谁|who (was|is) it sent to",
+                              re.I)),
+    ("publication", re.compile(r"(能|可以|是否|能不能|可不可以)(对外)?公开|公开发布|保密|密级|publicly available",
+                               re.I)),
+    ("guiding_thought", re.compile(r"指导思想|guiding (thought|ideology|principle)", re.I)),
+    ("overall_goals", re.compile(r"总体目标|总目标|主要目标|2035年|到2025年.*(目标|实现)|overall goals?|main goals?|"
+                                 r"2035", re.I)),
+    ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
+    ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
+                            r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪个|哪份|什么)(文件|纲要|精神)|"
+                            r"上位(文件|依据)|纲要|why was (the|this) plan", re.I)),
+    ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?(落实|督促检查)|谁(来|负责)?督促(检查)?(方案|落实)|"
+                           r"落实要求", re.I)),
+)
+
+# Which fields of a measure a question asks about (several may be asked at once).
+DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|(?:截止|完成)?(?:时间|日期)|截止|时限|时间节点|底前|啥时候|期限|"
+                          r"\bwhen\b|deadline|by when", re.I)
+UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪个单位|哪些单位|哪些部门|哪个部门|"
+                       r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
+TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|小时|学时|项)|百分之|比例|出庭率|答复率|不少于|至少|"
+                        r"\bhow (many|much|long)\b", re.I)
+# 参与 is read as "involved in any role"; only the plan's own role words filter by role.
+ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
+             (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
+             (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
+ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
+                         r"any role|all roles|\bor\b", re.I)
+# Ranking by deadline: the earliest or the latest.
+EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
+                        r"(截止|到期|期限|时限)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
+                        r"(earliest|latest|last) deadline", re.I)
+ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
+DATED_RE = re.compile(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)")
+# A kind of numeric target: a value ("100%", "60学时") or a kind ("百分比").
+TARGET_VALUE_RE = re.compile(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)")
+TARGET_KIND_RE = re.compile(r"百分比|百分之|比例|percentage", re.I)
+TARGET_WORD_RE = re.compile(r"(量化|数字|数量|百分比|具体|数值)(指标|要求|目标)|指标|numeric targets?", re.I)
+COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条)?\s*(措施|任务|部分|节|小节|举措|项|条|章|板块)|"
+                      r"how many (measures|parts|sections)", re.I)
+JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
+
+# Words that frame a question without naming its topic (removed when looking for a topic).
+_FRAMING = re.compile(
+    r"方案|实施方案|措施|任务|举措|工作|单位|部门|自治区|宁夏|我们|我是|我在|咱们|请问|一下|哪些|哪个|什么|怎么|"
+    r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
+    r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
+    r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
+    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|"
+    r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
+    r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
+_TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
+_EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|unit|units|autonomous|region|"
+                           r"regional|ningxia|government|people's|my|we|our|us|i|am|from|work|at|have|has|to)\b", re.I)
+_FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并且 的 了 都 有关 相关 方面 提到 涉及 关于 讲到 写到 "
+                            "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
+_PSEUDO_UNITS = {"市、县（区）人民政府"}
+_FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
+
+
+# Spans that fill a slot of their own and so do not name the question's topic.
+_SLOT_SPANS = (DATED_RE, TARGET_VALUE_RE, TARGET_KIND_RE, TARGET_WORD_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+               ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Everything a question names. Empty tuples and None mean "not named"."""
+    text: str                                   # normalized, homophones repaired, roles canonical
+    english: bool = False
+    measures: tuple[int, ...] = ()              # valid measure numbers
+    bad_measure: int | None = None              # a measure number outside 1..N
+    parts: tuple[int, ...] = ()
+    sections: tuple[int, ...] = ()
+    bad_structure: bool = False                 # a part or section number beyond the plan's
+    year: int | None = None
+    month: int | None = None
+    bad_year: int | None = None                 # a year outside the plan period
+    annual: bool = False
+    dated: bool = False                         # "2022年底前" written as a deadline
+    extreme: str | None = None                  # "earliest" / "latest"
+    role: Role | None = None
+    units: tuple[str, ...] = ()
+    unlisted: tuple[tuple[str, object, str], ...] = ()
+    unit_words: tuple[str, ...] = ()            # the words that named a catalog unit
+    joint: bool = False                         # "一起/共同": measures shared by the units
+    terms: tuple[str, ...] = ()                 # the plan's own terms in the question
+    topic: tuple[str, ...] = ()                 # content words beyond units and framing
+    narrowing: tuple[str, ...] = ()             # topic words that pick out a subject of the plan
+    unknown: tuple[str, ...] = ()               # topic words the plan never uses
+    doc_field: str | None = None
+    target: str | None = None                   # "100%", "60学时", "%" or "" (any target)
+    count: bool = False                         # asks how many
+    asks: frozenset = frozenset()               # {"deadline", "units", "target"}
+
+    @property
+    def time(self) -> bool:
+        return self.year is not None or self.annual or self.extreme is not None
+
+    def indicators(self) -> dict[str, float]:
+        """Slot presence as classifier features: what the question names, not its words."""
+        return {"measure": float(bool(self.measures)), "part": float(bool(self.parts)),
+                "section": float(bool(self.sections)), "year": float(self.year is not None),
+                "month": float(self.month is not None), "annual": float(self.annual),
+                "extreme": float(self.extreme is not None), "role": float(self.role is not None),
+                "unit": float(bool(self.units)), "terms": float(bool(self.terms)),
+                "narrowing": float(bool(self.narrowing)), "unknown": float(bool(self.unknown)),
+                "doc": float(self.doc_field is not None), "target": float(self.target is not None),
+                "count": float(self.count), "ask_deadline": float("deadline" in self.asks),
+                "ask_units": float("units" in self.asks), "ask_target": float("target" in self.asks),
+                "english": float(self.english)}
+
+
+def _number(token: str) -> int | None:
+    token = token.strip()
+    return int(token) if token.isdigit() else chinese_to_int(token)
+
+
+def find_numbers(patterns, text: str) -> list[int]:
+    found = []
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            value = _number(match.group(1))
+            if value is not None and value not in found:
+                found.append(value)
+    return found
+
+
+def single_role(text: str) -> Role | None:
+    """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none)."""
+    named = [r for r, cue in ROLE_CUES if cue.search(text)]
+    return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(text) else None
+
+
+# Colloquial role words after a unit or 谁 mean the plan's own role words.
+_ROLE_SYNONYMS = (
+    (re.compile(r"(?<=[谁厅委局办部院会组行校])(?:主抓|带头|牵总|挑头|领头|抓总)"), "牵头"),
+    (re.compile(r"(?:参与|配合|协办)单位"), "参加单位"),
+    (re.compile(r"(?:主责|负责)单位"), "责任单位"),
+)
+
+
+def canonical_roles(text: str) -> str:
+    for pattern, word in _ROLE_SYNONYMS:
+        text = pattern.sub(word, text)
+    return text
+
+
+@lru_cache(maxsize=4)
+def homophone_index(plan: Plan) -> HomophoneIndex:
+    """The plan's words and unit names, for repairing same-sound typos."""
+    import jieba
+    words = set(all_aliases())
+    for m in plan.measures:
+        words.update(jieba.lcut(m.text))
+    for s in plan.sections:
+        words.update(jieba.lcut(s.title))
+    corpus = "\n".join([*(m.text for m in plan.measures), *(s.title for s in plan.sections), *all_aliases()])
+    return HomophoneIndex.build(words, corpus)
+
+
+def clean_text(question: str, plan: Plan) -> str:
+    """Normalized text with same-sound typos repaired and colloquial role words made canonical."""
+    text = normalize_question(question)
+    if not is_english(text):
+        text = canonical_roles(homophone_index(plan).correct(text))
+    return text
+
+
+def topic_words(text: str, tokenizer) -> list[str]:
+    """Content words beyond unit names and question framing: what the question is about."""
+    stripped = text
+    for alias in sorted(all_aliases(), key=len, reverse=True):
+        if len(alias) >= 2:
+            stripped = stripped.replace(alias, " ")
+    for english in sorted(EN_UNIT_NAMES, key=len, reverse=True):
+        stripped = re.sub(rf"\b{re.escape(english)}\b", " ", stripped, flags=re.I)
+    stripped = _EN_ORG_WORDS.sub(" ", stripped)
+    stripped = _FRAMING.sub(" ", stripped)
+    if tokenizer is None:
+        return re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}", stripped)
+    # Only substantive words name a topic: nouns, verbal nouns, adjectives, idioms, Latin words.
+    return [w for w, flag in tokenizer.tagged(stripped)
+            if len(w) >= 2 and flag[:1] in _TOPIC_FLAGS and w not in STOPWORDS]
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fff]", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+def title_match(text: str, plan: Plan) -> tuple[int | None, int | None]:
+    """A part or section named by its title ("“放管服”改革那一节")."""
+    grams = _bigrams(text)
+    best, best_score = (None, None), 0.0
+    for section in plan.sections:
+        title = _bigrams(section.title)
+        score = len(title & grams) / max(len(title), 1)
+        if score > best_score:
+            best, best_score = (None, section.number), score
+    for part in plan.parts:
+        title = _bigrams(part.title)
+        score = len(title & grams) / max(len(title), 1)
+        if score > best_score:
+            best, best_score = (part.number, None), score
+    return best if best_score >= 0.5 else (None, None)
+
+
+def document_frequency(word: str, plan: Plan) -> int:
+    folded = fold_for_match(word)
+    return sum(1 for text in _folded_measures(plan) if folded in text)
+
+
+@lru_cache(maxsize=4)
+def _folded_measures(plan: Plan) -> tuple[str, ...]:
+    return tuple(fold_for_match(m.text) for m in plan.measures)
+
+
+@lru_cache(maxsize=4)
+def _folded_corpus(plan: Plan) -> str:
+    return "\n".join(_folded_measures(plan))
+
+
+def narrowing_words(topic, plan: Plan) -> list[str]:
+    """Topic words that pick out a subject within the plan: used by it, but not everywhere.
+
+    Words the plan never uses cannot narrow a unit's duties ("被点名", "活儿"), and words in
+    more than a sixth of the measures are generic ("落实", "推进")."""
+    limit = len(plan.measures) / 6
+    return [w for w in topic if 0 < document_frequency(w, plan) <= limit]
+
+
+def plan_terms_in(text: str, plan: Plan, tokenizer=None) -> tuple[str, ...]:
+    """The plan's own terms in the text, for exact list matching (案例指导, 法律顾问, 听证):
+    the longest runs of whole words that the plan uses, skipping function words. Runs that
+    occur in a third of the measures or more are too general to list by."""
+    import jieba
+    words = [w for w, _ in tokenizer.tagged(text)] if tokenizer is not None else jieba.lcut(text)
+    corpus = _folded_corpus(plan)
+    limit = len(plan.measures) / 3
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        taken = 0
+        for j in range(min(len(words), i + 4), i, -1):
+            run = words[i:j]
+            piece = "".join(run)
+            if any(w in _FUNCTION_WORDS for w in run) or not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", piece):
+                continue
+            if piece in corpus and 0 < document_frequency(piece, plan) <= limit:
+                found.append(piece)
+                taken = j - i
+                break
+        i += taken or 1
+    return tuple(dict.fromkeys(found))
+
+
+def _without_title_words(text: str, title: str) -> str:
+    """Drop the runs of text (two characters or more) that also occur in a title."""
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and text[i:j + 1] in title:
+            j += 1
+        if j - i >= 2:
+            out.append(" ")
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _aliases_longest_first() -> tuple[str, ...]:
+    return tuple(a for a in sorted(all_aliases(), key=len, reverse=True) if len(a) >= 2)
+
+
+def _english_units(text: str) -> tuple[str, ...]:
+    lowered = text.lower()
+    found = []
+    for english, chinese in EN_UNIT_NAMES.items():
+        if re.search(rf"\b{re.escape(english)}\b", lowered):
+            found.extend(u for u in find_units_in_text(chinese) if u not in found)
+    return tuple(found)
+
+
+def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
+    """Plan units named in the text; failing those, a unit from the organ catalog. Also the
+    words that named or described a catalog unit (they are not the question's topic).
+    The one unit-linking function used everywhere."""
+    units = tuple(find_units_in_text(text)) + (_english_units(text) if english else ())
+    linked = catalog.link(text) if catalog is not None and not english else []
+    local = [u for u in linked if u.how == "local"]
+    if local:
+        # a city, county or township body outranks the plan's generic 市县政府 reading
+        units = tuple(u for u in units if u not in _PSEUDO_UNITS)
+    if units and not local:
+        return units, (), ()
+    extra = [u for u in linked if not u.named_in_plan]
+    named = tuple(u.plan_name for u in linked if u.named_in_plan)
+    spans = tuple(w for u in linked for w in u.span.split("|") if w)
+    return (units + named + tuple(u.name for u in extra), tuple((u.name, u.kind, u.level) for u in extra), spans)
+
+
+def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
+    """Every (year, month) the text names, relative years read against `today`."""
+    found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in YEAR_RE.finditer(text)]
+    if not found:       # "今年（2022年）": a year written out wins over today's
+        found = [(today.year + RELATIVE_YEARS[m.group(0)], None) for m in _RELATIVE_RE.finditer(text)]
+    return found
+
+
+def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.date | None = None) -> Slots:
+    """Fill every slot of the question; no slot depends on another's presence."""
+    if catalog is None:
+        from .catalog import default_catalog
+        catalog = default_catalog()
+    today = today or _dt.date.today()
+    text = clean_text(question, plan)
+    english = is_english(text)
+    total = len(plan.measures)
+
+    numbers = find_numbers(MEASURE_PATTERNS, LAW_ARTICLE.sub(" ", text))
+    last = LAST_RE.search(text)
+    if last and re.search(r"项|条|measure", last.group(0)) and not numbers:
+        numbers = [total]
+    measures = tuple(n for n in numbers if 1 <= n <= total)
+    bad_measure = next((n for n in numbers if not 1 <= n <= total), None) if not measures else None
+
+    parts, sections = find_numbers(PART_PATTERNS, text), find_numbers(SECTION_PATTERNS, text)
+    if last and not parts and not sections:
+        if re.search(r"节|section", last.group(0), re.I):
+            sections = [len(plan.sections)]
+        elif re.search(r"部分|章|part", last.group(0), re.I):
+            parts = [len(plan.parts)]
+    if not parts and not sections and STRUCTURE_CUE.search(text):
+        part, section = title_match(text, plan)
+        parts, sections = ([part] if part else []), ([section] if section else [])
+    bad_structure = any(p > len(plan.parts) for p in parts) or any(s > len(plan.sections) for s in sections)
+
+    years = _years(text, today)
+    period = plan.period
+    bad_year = next((y for y, _ in years if not period.covers(y)), None)
+    year, month = years[0] if years else (None, None)
+
+    extreme = EXTREME_RE.search(text)
+    extreme_kind = None
+    if extreme:
+        extreme_kind = "latest" if re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I) else "earliest"
+
+    units, unlisted, unit_words = link_units(text, english, catalog)
+    # what the other slots consumed (the unit's words, years, target kinds …) is not the topic
+    rest = text
+    for word in sorted(unit_words, key=len, reverse=True):
+        rest = rest.replace(word, " ")
+    for pattern in _SLOT_SPANS:
+        rest = pattern.sub(" ", rest)
+    for alias in _aliases_longest_first():
+        rest = rest.replace(alias, " ")
+    for number in parts:                    # a part or section named by number and title
+        if 1 <= number <= len(plan.parts):
+            rest = _without_title_words(rest, plan.part(number).title)
+    for number in sections:
+        if 1 <= number <= len(plan.sections):
+            rest = _without_title_words(rest, plan.section(number).title)
+    if english:     # English words name the plan's subjects through their glossary translations
+        rest = " ".join(translate_english(rest).split(" ")[len(rest.split(" ")):]) or rest
+    topic = topic_words(rest, tokenizer)
+    # only names of things narrow a question to a subject (nouns, verbal nouns, idioms, Latin words)
+    nouns = {w for w, flag in tokenizer.tagged(rest) if flag[:1] in "nijl" or flag in ("vn", "eng")} \
+        if tokenizer is not None and not english else set(topic)   # glossary words name subjects
+    terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
+        if not english else ()
+
+    doc_field = next((name for name, pattern in DOC_FIELDS if pattern.search(text)), None)
+    value = TARGET_VALUE_RE.search(text)
+    target = value.group(0).replace(" ", "") if value else (
+        "%" if TARGET_KIND_RE.search(text) else ("" if TARGET_WORD_RE.search(text) else None))
+
+    asks = set()
+    if DEADLINE_ASK.search(text):
+        asks.add("deadline")
+    if UNITS_ASK.search(text):
+        asks.add("units")
+    if TARGET_ASK.search(text):
+        asks.add("target")
+    locating = re.search(r"第几|哪一?(条|项)", text)      # "是第几条" asks where, not how many
+    return Slots(
+        text=text, english=english, measures=measures, bad_measure=bad_measure,
+        parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
+        year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
+        dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
+        units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
+        terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
+        unknown=tuple(w for w in topic if document_frequency(w, plan) == 0) if not english else (),
+        doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
+        asks=frozenset(asks))
+
+
+@lru_cache(maxsize=1)
+def slots_version() -> str:
+    """A fingerprint of the linking code and its data, for caches of linked slots."""
+    import hashlib
+    from pathlib import Path
+    here = Path(__file__).resolve().parent
+    sources = [here / "slots.py", here / "catalog.py", here / "units.py", here / "data" / "organs.json"]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources if p.exists())).hexdigest()[:16]
