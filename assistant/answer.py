@@ -18,7 +18,8 @@ from .text import fold_for_match, split_sentences
 from .units import involvement
 
 CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
-FULL_TEXT_LIMIT = 12      # unit duty lists up to this length quote each measure in full
+FULL_TEXT_LIMIT = 12      # unit duty tables up to this length get fuller summaries
+EMPTY_CELL = "—"
 
 
 @dataclass
@@ -153,8 +154,13 @@ class DefaultComposer:
         return "\n\n".join(lines)
 
     def unit_duties(self, unit: str, query: Query) -> tuple[str, dict]:
+        """A unit's duties as compact Markdown tables (项号, 角色, 时限, 要点): the measures that
+        name the unit first (one row per measure, in role order), then one table per collective
+        designation that reaches it. Every row ends in its measure's citation, so each row is
+        checked against that measure; `duties` (the JSON contract) lists the same numbers."""
         named: dict[str, list[int]] = {r.value: [] for r in Role}
         via: dict[str, list[int]] = {}
+        via_role: dict[int, Role] = {}
         kind = query.kind_of(unit)
         for m in self.plan.measures:
             if not admits(m, query):
@@ -165,23 +171,22 @@ class DefaultComposer:
                     named[role.value].append(m.number)
             if designations and query.role in (None, designations[0][1]):
                 via.setdefault(designations[0][0], []).append(m.number)
+                via_role[m.number] = designations[0][1]
         total = sorted({n for ns in named.values() for n in ns})
-        # a short duty list is shown in full; a long one by each measure's first sentence
-        full_text = len(total) <= FULL_TEXT_LIMIT
-        lines = [self.t(query, "unit_summary", unit=unit, count=len(total))]
+        # a short duty list gets fuller summaries; the card behind each citation has the full text
+        limit = 60 if len(total) <= FULL_TEXT_LIMIT else 40
+        counts = [self.t(query, "unit_role_count", role=r.value, count=len(named[r.value]))
+                  for r in Role if named[r.value]]
+        key = "unit_summary_roles" if total else "unit_summary"
+        lines = [self.t(query, key, unit=unit, count=len(total), roles="、".join(counts))]
         narrowed = self.constraint_note(query)
         if narrowed:
             lines[0] = narrowed + lines[0]
-        for role in Role:
-            numbers = named[role.value]
-            if not numbers:
-                continue
-            lines.append(self.t(query, "unit_role_heading", role=role.label, count=len(numbers)))
-            for number in numbers:
-                m = self.plan.measure(number)
-                shown = m.body if full_text else split_sentences(m.body)[0]
-                deadline = ("（" + "；".join(d.phrase for d in m.deadlines) + "）") if m.deadlines else ""
-                lines.append(f"- {shown}{deadline}{m.citation}")
+        if total:
+            # one row per measure, in the order of the role groups (the order of first citation)
+            ordered = list(dict.fromkeys(n for r in Role for n in named[r.value]))
+            rows = [(n, "、".join(r.value for r in Role if n in named[r.value])) for n in ordered]
+            lines += self._duty_table(rows, query, limit)
         if not total:
             named_any = any(unit in m.unit_names for m in self.plan.measures)
             if named_any and (query.terms or query.part or query.section) and not via:
@@ -204,13 +209,26 @@ class DefaultComposer:
         if via:
             lines.append(self.t(query, "unit_via_heading", unit=unit))
             for designation, numbers in via.items():
-                cites = "".join(f"【第{n}项】" for n in numbers)
-                lines.append(f"- {designation}（{len(numbers)}项）：{cites}")
-                dated = [f"{self._due(n)}【第{n}项】" for n in numbers if self._due(n)]
-                if dated:
-                    lines.append(f"  - {self.t(query, 'with_deadlines')}" + "；".join(dated))
+                # "**自治区政府各部门**（74项）：" then its table; the web app folds each such group
+                lines.append("")
+                lines.append(self.t(query, "unit_via_group", designation=designation, count=len(numbers)))
+                rows = [(n, via_role[n].value if n in via_role else EMPTY_CELL) for n in numbers]
+                lines += self._duty_table(rows, query, 40)
         duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
-        return "\n".join(lines), duties
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"), duties
+
+    def _duty_table(self, rows: list[tuple[int, str]], query: Query, limit: int) -> list[str]:
+        """Markdown table lines (blank lines around it) for (measure number, role text) rows:
+        项号 | 角色 | 时限 | 要点, the 要点 being the measure's opening clauses, whole, followed by
+        the citation that closes the row."""
+        from .duties import clause_summary
+        lines = ["", self.t(query, "unit_table_header"), "| --- | --- | --- | --- |"]
+        for number, role in rows:
+            m = self.plan.measure(number)
+            deadline = "；".join(d.phrase for d in m.deadlines) or EMPTY_CELL
+            cells = [f"第{m.number}项", role, deadline, clause_summary(m, limit) + m.citation]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+        return lines + [""]
 
     def term_list(self, query: Query, related: list[int]) -> tuple[str, list[int]]:
         """Every measure whose text uses one of the question's terms (exact, in plan order),
@@ -239,13 +257,15 @@ class DefaultComposer:
             return True
         for unit in query.units:
             roles, designations = involvement(m, unit, query.kind_of(unit))
-            if any(query.role in (None, r) for r in roles) or (designations and query.role is None):
+            if any(query.role in (None, r) for r in roles) or any(query.role in (None, d[1]) for d in designations):
                 return True
         return False
 
     def constraint_note(self, query: Query) -> str:
         """The narrower constraints an answer list applies, said first ("在第七部分、涉及“听证”的措施中，")."""
         bits = []
+        if query.units and query.intent.value != "unit":     # a duty list names its unit itself
+            bits.append("、".join(query.units) + (f"（{query.role.label}）" if query.role else ""))
         if query.part:
             bits.append(self.plan.part(query.part).label)
         if query.section:
@@ -312,29 +332,151 @@ class DefaultComposer:
         return "\n".join(dict.fromkeys(lines)), numbers
 
     def structure(self, query: Query) -> tuple[str, list[int]]:
+        """A part or section overview, built from the records only: the title and counts; for a
+        part, each section with a one-line gist (its own lead-in text, else the opening clause of
+        its first measure); for a section, each measure's opening; then the deadlines in date
+        order and the units that lead (or answer for) most of its measures. Every line quotes
+        the plan or fills a template over records, and cites its measures 【第N项】 or names its
+        place in the document."""
         plan = self.plan
-        if query.doc_field == "counts":
+        if query.doc_field == "counts" or not (query.section or query.part):
             text = self.t(query, "counts", parts=len(plan.parts), sections=len(plan.sections),
                           measures=len(plan.measures))
             return text, []
+        opening_marks, closing_marks = "（〔《“‘([【", "）〕》”’)]】"
+        clause_ends, sentence_ends = "，；。！？：", "。！？；"
+
+        def pieces(text: str) -> list[str]:
+            """`text` cut after each clause mark outside brackets and quotes (joined: `text` again)."""
+            out, start, depth = [], 0, 0
+            for i, ch in enumerate(text):
+                if ch in opening_marks:
+                    depth += 1
+                elif ch in closing_marks:
+                    depth = max(0, depth - 1)
+                elif ch in clause_ends and depth == 0:
+                    out.append(text[start:i + 1])
+                    start = i + 1
+            if start < len(text):
+                out.append(text[start:])
+            return out
+
+        def opening(text: str, least: int = 10) -> str:
+            """The opening clauses of `text`, whole, until they hold `least` characters or a sentence ends."""
+            taken = ""
+            for piece in pieces(text):
+                taken += piece
+                if len(fold_for_match(taken)) >= least or piece[-1] in sentence_ends:
+                    break
+            return taken.rstrip(clause_ends + "、")
+
+        def gist(m: Measure) -> str:
+            """A measure's first sentence, or its opening clauses when that sentence is long."""
+            first = split_sentences(m.body)[0]
+            return first if len(first) <= 60 else opening(first, 24) + "…"
+
+        def about(m: Measure, d) -> str:
+            """The words a deadline belongs to: its clause (the date left out when the clause opens
+            with it), with the following clauses when that leaves too little to read."""
+            sentence = next((s for s in split_sentences(m.body) if d.phrase in s), m.body)
+            cut = pieces(sentence)
+            at = next((i for i, p in enumerate(cut) if d.phrase in p), None)
+            if at is None:
+                return opening(sentence)
+            taken = cut[at]
+            lead = d.phrase if d.year is not None else "每年"     # the line's label says it already
+            if taken.startswith(lead):
+                taken = taken[len(lead):]
+            for piece in cut[at + 1:]:
+                if len(fold_for_match(taken)) >= 8 or taken[-1:] in sentence_ends:
+                    break
+                taken += piece
+            return taken.lstrip(clause_ends + "、").rstrip(clause_ends + "、")
+
+        def cites(numbers) -> str:
+            return "".join(f"【第{n}项】" for n in numbers)
+
+        def deadline_lines(measures: list[Measure], where: str) -> list[str]:
+            order = {DeadlineKind.BEFORE: 0, DeadlineKind.BY_END_OF: 1, DeadlineKind.AT_END_OF: 2,
+                     DeadlineKind.ANNUAL: 3}
+            dated = sorted(((m, d) for m in measures for d in m.deadlines),
+                           key=lambda md: (md[1].sort_key, order[md[1].kind], md[0].number))
+            lines = ["", self.t(query, "overview_deadlines")]
+            for m, d in dated:
+                label = d.phrase if d.year is not None else self.t(query, "overview_annual")
+                lines.append(f"- **{label}**：{about(m, d)}{m.citation}")
+            if not dated:
+                lines.append(self.t(query, "overview_no_deadlines", where=where))
+            return lines
+
+        def dated_note(measures: list[Measure]) -> str:
+            dated = sum(1 for m in measures if m.deadlines)
+            return self.t(query, "overview_dated", dated=dated) if dated else self.t(query, "overview_undated")
+
+        def lead_lines(measures: list[Measure]) -> list[str]:
+            """The units named as 牵头 (or 责任) in most measures, by role, each with its measures."""
+            owned: dict[str, dict[Role, list[int]]] = {}
+            for m in measures:
+                for role in (Role.LEAD, Role.RESPONSIBLE):
+                    for u in m.units_with_role(role):
+                        numbers = owned.setdefault(u.name, {}).setdefault(role, [])
+                        if not u.is_designation and m.number not in numbers:
+                            numbers.append(m.number)
+            owned = {name: {r: ns for r, ns in roles.items() if ns} for name, roles in owned.items()}
+            ranked = sorted(((name, roles) for name, roles in owned.items() if roles),
+                            key=lambda kv: (-len({n for ns in kv[1].values() for n in ns}),
+                                            -len(kv[1].get(Role.LEAD, [])),
+                                            min(n for ns in kv[1].values() for n in ns)))
+            if not ranked:
+                return []
+            lines = ["", self.t(query, "overview_leads")]
+            for name, roles in ranked[:3]:
+                bits = [self.t(query, "overview_lead_role", role=r.value, role_label=r.label, count=len(ns))
+                        + cites(ns) for r, ns in sorted(roles.items(), key=lambda rn: list(Role).index(rn[0]))]
+                lines.append(f"- **{name}**" + "；".join(bits))
+            return lines
+
         if query.section:
             s = plan.section(query.section)
             part = plan.part(s.part_number)
-            lines = [self.t(query, "section_heading", label=s.label, part=part.label)]
+            place = self.t(query, "overview_place", part=part.numeral, part_number=part.number, section=s.numeral)
+            measures = plan.measures_in_section(s.number)
+            if not measures:
+                lines = [self.t(query, "section_general", label=s.label, part=part.label)]
+                if s.text:
+                    lines.append(f"> {s.text}{place}")
+                return "\n".join(lines), []
+            lines = [self.t(query, "section_heading", label=s.label, part=part.label, count=len(measures),
+                            dated_note=dated_note(measures))]
             if s.text:
-                lines.append(f"> {s.text}")
-            for n in s.measure_numbers:
-                m = plan.measure(n)
-                lines.append(f"- {split_sentences(m.body)[0]}{m.citation}")
-            return "\n".join(lines), list(s.measure_numbers)
+                said = opening(s.text, 40)
+                lines.append(f"> {said}{'…' if len(said) < len(s.text.rstrip(clause_ends)) else ''}{place}")
+            lines += ["", self.t(query, "overview_measures")]
+            lines += [f"- {gist(m)}{m.citation}" for m in measures]
+            lines += deadline_lines(measures, s.label) + lead_lines(measures)
+            return "\n".join(lines), [m.number for m in measures]
         part = plan.part(query.part)
-        numbers = [m.number for m in plan.measures_in_part(part.number)]
-        lines = [self.t(query, "part_heading", label=part.label, count=len(numbers))]
+        measures = plan.measures_in_part(part.number)
+        values = dict(label=part.label, numeral=part.numeral, number=part.number,
+                      sections=len(part.section_numbers), count=len(measures), dated_note=dated_note(measures))
+        lines = [self.t(query, "part_heading" if measures else "part_general", **values),
+                 "", self.t(query, "overview_sections")]
         for sn in part.section_numbers:
             s = plan.section(sn)
-            cites = "".join(f"【第{n}项】" for n in s.measure_numbers)
-            lines.append(f"- {s.label}{cites}" if cites else f"- {s.label}：{s.text[:60]}…")
-        return "\n".join(lines), numbers
+            numbers = list(s.measure_numbers)
+            listed = (self.t(query, "overview_section_measures", count=len(numbers), cites=cites(numbers))
+                      if numbers else "")
+            if s.text:
+                said = opening(s.text)
+                more = "…" if len(said) < len(s.text.rstrip(clause_ends)) else ""
+                place = self.t(query, "overview_place", part=part.numeral, part_number=part.number, section=s.numeral)
+                lines.append(f"- **{s.label}**：{said}{more}{place}{listed}")
+            elif numbers:
+                first = plan.measure(numbers[0])
+                lines.append(f"- **{s.label}**：{opening(first.body)}{first.citation}{listed}")
+        if measures:
+            lines += deadline_lines(measures, f"第{part.numeral}部分") + lead_lines(measures)
+        return "\n".join(lines), [m.number for m in measures]
 
     def document(self, query: Query) -> str:
         doc = self.plan.document
@@ -396,6 +538,11 @@ def admits(m: Measure, query: Query) -> bool:
 def _bigrams(text: str) -> set[str]:
     folded = fold_for_match(text)
     return {folded[i:i + 2] for i in range(len(folded) - 1)}
+
+
+def _cell(text: str) -> str:
+    """Text for one Markdown table cell: one line, no column breaks."""
+    return " ".join(str(text).split()).replace("|", "｜")
 
 
 def _clause_with(body: str, phrase: str) -> str:

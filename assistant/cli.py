@@ -81,7 +81,7 @@ def cmd_search(args) -> int:
     from .service import Assistant
     from .query import understand
     assistant = Assistant(progress=not args.json)
-    query = understand(args.query, assistant.plan, assistant.tokenizer)
+    query = understand(args.query, assistant.plan, assistant.tokenizer, answer_types=assistant.answer_types)
     hits = assistant.retrieve(query, k=args.k)
     for rank, hit in enumerate(hits, start=1):
         m = assistant.plan.measure(hit.number)

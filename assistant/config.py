@@ -17,6 +17,13 @@ def _env(name: str, default: str) -> str:
     return value if value not in (None, "") else default
 
 
+def _cores() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except (AttributeError, OSError):
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
 def _path(name: str, default: Path) -> Path:
     return Path(_env(name, str(default))).expanduser().resolve()
 
@@ -45,13 +52,24 @@ class Settings:
     llm_base_url: str = field(default_factory=lambda: _env("ASSISTANT_LLM_BASE_URL", ""))
     llm_model: str = field(default_factory=lambda: _env("ASSISTANT_LLM_MODEL", "gpt-4o-mini"))
     llm_api_key: str = field(default_factory=lambda: _env("ASSISTANT_LLM_API_KEY", "not-needed"))
+    # Seconds for the whole LLM answer (history rewrite + composition + streaming), not per read.
     llm_timeout: float = field(default_factory=lambda: float(_env("ASSISTANT_LLM_TIMEOUT", "30")))
+    # After the LLM endpoint timed out or could not be reached, answer offline for this many
+    # seconds before trying it again (0 = try it on every question).
+    llm_cooldown: float = field(default_factory=lambda: float(_env("ASSISTANT_LLM_COOLDOWN", "60")))
     # Runtime data (feedback database) folder (ignored by git).
     data_dir: Path = field(default_factory=lambda: _path("ASSISTANT_DATA_DIR", PROJECT_ROOT / "data"))
     # Longest question accepted; longer input is truncated with a notice.
     max_question_chars: int = field(default_factory=lambda: int(_env("ASSISTANT_MAX_QUESTION_CHARS", "500")))
     # Token that unlocks the feedback admin panel; empty (the default) disables the admin view.
     admin_token: str = field(default_factory=lambda: _env("ASSISTANT_ADMIN_TOKEN", ""), repr=False)
+    # Serving. Token every request must carry (Authorization: Bearer …, or the cookie set by
+    # ?token=… in a browser); required to serve on any address but loopback. Empty: none.
+    access_token: str = field(default_factory=lambda: _env("ASSISTANT_ACCESS_TOKEN", "").strip(), repr=False)
+    # Threads answering REST/OpenAI requests at once (default: one per CPU core).
+    workers: int = field(default_factory=lambda: int(_env("ASSISTANT_WORKERS", str(_cores()))))
+    # Largest request body accepted, in KB (413 above it), for every route incl. the web app's.
+    max_body_bytes: int = field(default_factory=lambda: 1024 * int(_env("ASSISTANT_MAX_BODY_KB", "1024")))
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)

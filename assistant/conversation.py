@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .lexicon import STOPWORDS, Tokenizer
-from .query import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Asks, Intent, Query,
+from .query import (DEADLINE_ASK, TARGET_ASK, UNITS_ASK, Asks, Intent, Query,
                     topic_words)
 from .text import chinese_to_int, fold_for_match
 
@@ -88,7 +88,9 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if within and listed and query.units and len(listed) >= 2:
         # "其中哪些是司法厅牵头的": filter the previous answer's measures by unit and role
         kept = tuple(n for n in listed if _takes_part(plan, n, query.units, query.role))
-        return query.but(intent=Intent.MEASURE, measures=kept or tuple(listed), units=query.units)
+        if not kept:    # none of them: say so, with the unit's own duties
+            return query.but(intent=Intent.UNIT, scope=tuple(listed))
+        return query.but(intent=Intent.MEASURE, measures=kept, units=query.units)
     count = PLURAL.search(text)
     if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
             and _asks(query, text) and not _residue(text, tokenizer):
@@ -119,18 +121,9 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         focus = _best_match(topic, list(dict.fromkeys([*previous.cited, *prev_measures])), plan) or \
             (previous.cited[0] if previous.cited else prev_measures[0])
         return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
-    if previous.query.intent == Intent.UNIT and query.role is not None and not query.units \
-            and ANAPHORA.search(text):
-        return query.but(intent=Intent.UNIT, units=previous.units or previous.query.units)
-    if query.units and query.intent in (Intent.SEARCH, Intent.UNIT) and "呢" in text \
-            and previous.query.intent == Intent.UNIT:
-        return query.but(intent=Intent.UNIT, role=query.role or previous.query.role)
-    year = YEAR_RE.search(text)
-    if year and previous.query.intent == Intent.DEADLINES and len(text) <= 12:
-        return query.but(intent=Intent.DEADLINES, year=int(year.group(1)),
-                         month=int(year.group(2)) if year.group(2) else None, units=previous.query.units)
-    if ANNUAL_RE.search(text) and previous.query.intent == Intent.DEADLINES and len(text) <= 12:
-        return query.but(intent=Intent.DEADLINES, year=None, month=None, annual=True)
+    carried = _carry_over(query, previous)
+    if carried is not None:
+        return carried
 
     if WITHIN.search(text) and prev_measures and len(prev_measures) >= 2:
         return query.but(intent=Intent.SEARCH, scope=tuple(prev_measures))
@@ -148,6 +141,40 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
     return query
+
+
+# An elliptical follow-up ("那公安厅呢", "2023年的呢", "换成牵头的", "如果是乡镇呢") names only what changes.
+ELLIPSIS = re.compile(r"呢[？?！!。]*$|^(?:那|那么|还有|换成|换作|如果是|要是)|\b(?:what about|and|how about)\b", re.I)
+RECORD_OPERATIONS = (Intent.UNIT, Intent.DEADLINES, Intent.LIST, Intent.TARGETS)
+
+
+def _carry_over(query: Query, previous: Turn) -> Query | None:
+    """The previous operation with the constraints this question names put in place of the old ones.
+
+    Slots the new question fills (unit, role, year or yearly, part or section) replace the previous
+    query's; the rest of the previous query stands. A duty list that gains a time becomes the
+    list of what is due (a unit + time answer is the duty list filtered to that time)."""
+    before = previous.query
+    if before.intent not in RECORD_OPERATIONS or not ELLIPSIS.search(query.text) or len(query.text) > 24:
+        return None
+    changes: dict = {}
+    if query.units:
+        changes.update(units=query.units, unlisted=query.unlisted)
+    if query.role is not None:
+        changes["role"] = query.role
+    if query.year is not None:
+        changes.update(year=query.year, month=query.month, annual=False)
+    elif query.annual:
+        changes.update(annual=True, year=None, month=None)
+    if query.part or query.section:
+        changes.update(part=query.part, section=query.section)
+    if not changes or query.intent == Intent.MEASURE:
+        return None
+    if before.intent == Intent.UNIT and (changes.get("year") or changes.get("annual")):
+        changes["intent"] = Intent.DEADLINES
+    units = changes.get("units", before.units)
+    return before.but(original=query.original, text=query.text, asks=query.asks or before.asks,
+                      units=units or previous.units, **{k: v for k, v in changes.items() if k != "units"})
 
 
 PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?")

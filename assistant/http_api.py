@@ -11,19 +11,31 @@ Components are passed in: ``create_app(assistant)`` / ``create_router(assistant)
 ``Assistant``. Questions and histories are validated in one place only, ``Assistant.ask``
 (``assistant/inputs.py``); this module checks the request's shape. Every error is JSON in the
 OpenAI shape ``{"error": {"message": …, "type": …, "code": …}}`` with a Chinese message. Answers
-run in worker threads (at most ``concurrency`` at once), so the event loop stays responsive.
+run in a pool of worker threads sized for the machine (``ASSISTANT_WORKERS``, default one per CPU
+core: the work is CPU bound and mostly holds the GIL, so more threads only queue inside Python and
+grow memory), so the event loop stays responsive.
+
+Serving (``assistant.app.launch``) wraps the whole app, web app included, in ``guard``: request
+bodies are limited (``ASSISTANT_MAX_BODY_KB``) and, when ``ASSISTANT_ACCESS_TOKEN`` is set (it must
+be on any address but loopback), every request needs the token (``Authorization: Bearer …``, or
+the cookie that ``?token=…`` sets once for a browser). ``MemoryTrimmer`` hands memory freed after a
+burst of requests back to the operating system.
 """
 from __future__ import annotations
 
 import asyncio
 import functools
+import hmac
+import os
 import json
 import logging
 import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
@@ -34,8 +46,9 @@ from . import duties
 log = logging.getLogger(__name__)
 
 MODEL_ID = "ningxia-plan-assistant"
-MAX_BODY_BYTES = 4 * 1024 * 1024       # a question is cut to 500 characters anyway
-CONCURRENCY = 4                        # answers computed at once (CPU bound, like the web app's queue)
+MAX_BODY_BYTES = 1024 * 1024           # default; ASSISTANT_MAX_BODY_KB (a question is cut to 500 characters)
+CONCURRENCY = max(1, min(os.cpu_count() or 1, 8))   # default answer threads; ASSISTANT_WORKERS
+TOKEN_COOKIE = "assistant_token"
 INPUT_ERRORS = ("type", "empty")       # Answer.error codes that mean a bad request, not an answer
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _DONE = object()
@@ -72,17 +85,24 @@ def error_response(status: int, message: str, code: str | None = None) -> Unicod
                                status_code=status)
 
 
-async def read_json(request: Request):
+def _size_text(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+
+
+def too_large_message(limit: int) -> str:
+    return f"请求体过大：最多 {_size_text(limit)}。"
+
+
+async def read_json(request: Request, limit: int = MAX_BODY_BYTES):
     """The request body as JSON, or an ApiError with a message saying what is wrong."""
-    limit = f"请求体过大：最多 {MAX_BODY_BYTES // (1024 * 1024)} MB。"
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, limit, "body_too_large")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, too_large_message(limit), "body_too_large")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, limit, "body_too_large")
+        if len(body) > limit:
+            raise ApiError(413, too_large_message(limit), "body_too_large")
     if not bytes(body).strip():
         raise ApiError(400, "请求体为空：需要一个 JSON 对象。", "empty_body")
     try:
@@ -209,14 +229,25 @@ def _chunk(ident: str, created: int, model: str, delta: dict | None, finish: str
 
 
 # ------------------------------------------------------------ routes
-def create_router(assistant, concurrency: int = CONCURRENCY) -> APIRouter:
-    """The routes over a built Assistant (see the module docstring)."""
+def _setting(assistant, name: str, default):
+    value = getattr(getattr(assistant, "settings", None), name, None)
+    return value if isinstance(value, int) and value > 0 else default
+
+
+def create_router(assistant, concurrency: int | None = None, max_body_bytes: int | None = None) -> APIRouter:
+    """The routes over a built Assistant (see the module docstring). `concurrency`: answer
+    threads (default ``settings.workers``, one per CPU core)."""
     router = APIRouter()
-    limiter = anyio.CapacityLimiter(concurrency)
+    concurrency = concurrency or _setting(assistant, "workers", CONCURRENCY)
+    limit = max_body_bytes or _setting(assistant, "max_body_bytes", MAX_BODY_BYTES)
+    # A pool of its own: at most `concurrency` answers at once, on long-lived threads (anyio's
+    # shared pool would start and retire threads with the load; Gradio's work stays off this pool)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="answer")
+    router.answer_pool = pool
     plan = assistant.plan
 
     async def work(fn, *args):
-        return await anyio.to_thread.run_sync(fn, *args, limiter=limiter)
+        return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
 
     def handled(endpoint):
         """ApiError -> its JSON error; anything unexpected -> a 500 with a message, never a traceback."""
@@ -248,7 +279,7 @@ def create_router(assistant, concurrency: int = CONCURRENCY) -> APIRouter:
     @handled
     async def chat_completions(request: Request):
         """OpenAI chat completions: the last user message is the question, earlier ones the history."""
-        asked = chat_request(await read_json(request))
+        asked = chat_request(await read_json(request, limit))
         if not asked["stream"]:
             answer = await work(assistant.ask, asked["question"], asked["history"])
             if answer.error in INPUT_ERRORS:
@@ -301,7 +332,7 @@ def create_router(assistant, concurrency: int = CONCURRENCY) -> APIRouter:
     @handled
     async def ask(request: Request):
         """{"question": str, "history": [str]} -> the JSON contract of `ask --json`."""
-        body = _object(await read_json(request))
+        body = _object(await read_json(request, limit))
         # question and history are checked by Assistant.ask itself (a history of another type is
         # ignored with a notice), exactly as for the CLI and the web app
         answer = await work(assistant.ask, body.get("question"), body.get("history"))
@@ -326,29 +357,311 @@ def create_router(assistant, concurrency: int = CONCURRENCY) -> APIRouter:
     async def health():
         """Liveness: the parsed plan and the index, counted now."""
         status = assistant.status
+        # names only: no file paths, addresses or endpoint URLs of the configuration
         record = {"status": "ok", "measures": len(plan.measures), "index_count": status.index_count,
-                  "embedding_model": status.embedding_model, "composer": status.composer,
+                  "embedding_model": public_name(status.embedding_model),
+                  "composer": "llm" if getattr(assistant, "llm", None) is not None else "default",
                   "index_built_at": status.index_built_at}
         try:
             record["index_count"] = await anyio.to_thread.run_sync(lambda: assistant.index.collection.count())
         except Exception as exc:
+            log.warning("health: index unavailable: %s", exc)
             return UnicodeJSONResponse({**record, "status": "error",
-                                        "message": f"索引不可用：{exc}"}, status_code=503)
+                                        "message": "索引不可用，请查看服务器日志。"}, status_code=503)
         return UnicodeJSONResponse(record)
 
     return router
+
+
+def public_name(model_id: str) -> str:
+    """A model's name without where it lives: a local folder is shown by its last part only."""
+    text = str(model_id or "")
+    if "/" in text and (text.startswith(("/", "~", ".")) or "\\" in text or os.path.exists(text)):
+        return os.path.basename(text.rstrip("/")) or "local model"
+    return text
 
 
 def _model_card() -> dict:
     return {"id": MODEL_ID, "object": "model", "created": 1609459200, "owned_by": "ningxia-assistant"}
 
 
-def create_app(assistant, concurrency: int = CONCURRENCY) -> FastAPI:
+def create_app(assistant, concurrency: int | None = None) -> FastAPI:
     """A FastAPI app with the routes; the web app mounts Gradio on it (assistant/app.py)."""
     app = FastAPI(title="宁夏法治政府建设实施方案问答助手 API", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json")
-    app.include_router(create_router(assistant, concurrency))
+    router = create_router(assistant, concurrency)
+    app.include_router(router)
+    app.state.answer_pool = router.answer_pool
     return app
+
+
+# ------------------------------------------------------------ access and limits
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+    name = (host or "").strip().strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class AccessError(RuntimeError):
+    """The server must not start as configured; the message (Chinese) says what to do."""
+
+
+def check_access(host: str, token: str | None) -> None:
+    """Refuse a non-loopback address without an access token."""
+    if not is_loopback(host) and not (token or "").strip():
+        raise AccessError(
+            f"拒绝启动：要在 {host} 上提供服务（本机以外的设备也能访问），必须先设置访问令牌。"
+            "请设置环境变量 ASSISTANT_ACCESS_TOKEN（建议用 `python -c \"import secrets; print(secrets.token_urlsafe(32))\"` "
+            "生成一个足够长的随机字符串），访问时在请求头中带上 `Authorization: Bearer <令牌>`，"
+            "浏览器第一次打开时在网址后加上 `?token=<令牌>`。只在本机使用时，请去掉 --host（默认 127.0.0.1）。")
+    token = (token or "").strip()
+    if token and len(token) < 16:
+        raise AccessError("拒绝启动：ASSISTANT_ACCESS_TOKEN 太短，至少需要 16 个字符（建议 32 个以上的随机字符）。")
+    if token and not re.fullmatch(r"[A-Za-z0-9._~+/=-]+", token):
+        raise AccessError("拒绝启动：ASSISTANT_ACCESS_TOKEN 只能由字母、数字和 . _ ~ + / = - 组成"
+                          "（它会放进请求头和浏览器 Cookie）。")
+
+
+def _headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+
+
+def _cookie(header: str, name: str) -> str | None:
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+async def _send_simple(send, status: int, body: bytes, content_type: str, extra: list | None = None) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", b"no-store")] + (extra or [])
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json_error(status: int, message: str, code: str) -> bytes:
+    kind = _ERROR_TYPES.get(status, "invalid_request_error" if status != 401 else "authentication_error")
+    return _dumps({"error": {"message": message, "type": kind, "param": None, "code": code}}).encode("utf-8")
+
+
+_LOGIN_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>需要访问令牌</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body style="font-family: sans-serif;
+max-width: 40em; margin: 3em auto; padding: 0 1em; line-height: 1.7"><h2>需要访问令牌</h2>
+<p>本服务设置了访问令牌。请向管理员索取令牌，然后在网址后加上 <code>?token=令牌</code> 打开本页，
+例如 <code>http://服务器地址:7860/?token=…</code>；浏览器会记住它（本次会话），之后不必再输入。</p>
+<form method="get"><label>令牌：<input name="token" type="password" autocomplete="off" style="width: 22em"></label>
+<button type="submit">进入</button></form></body></html>"""
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Guard:
+    """ASGI middleware over the whole server (APIs and web app).
+
+    - Request bodies above `max_body_bytes` get 413 (declared length at once, streamed bodies as
+      they arrive); the REST and OpenAI routes give the same 413 in their own JSON shape.
+    - With a `token`: a request passes with ``Authorization: Bearer <token>`` or the cookie
+      ``assistant_token``; a page opened with ``?token=<token>`` sets that cookie (HttpOnly,
+      SameSite=Strict) and is sent on without the token in its address. Anything else gets 401:
+      JSON for ``/api`` and ``/v1``, a Chinese page asking for the token otherwise.
+    """
+
+    def __init__(self, app, token: str | None = None, max_body_bytes: int = MAX_BODY_BYTES, secure: bool = False):
+        self.app = app
+        self.token = (token or "").strip() or None
+        self.max_body_bytes = max_body_bytes
+        self.secure = secure
+
+    @property
+    def routes(self):
+        return getattr(self.app, "routes", [])
+
+    def _valid(self, presented: str | None) -> bool:
+        return bool(presented) and hmac.compare_digest(presented.encode("utf-8", "replace"),
+                                                       self.token.encode("utf-8"))
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        scheme, _, value = headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and self._valid(value.strip()):
+            return True
+        return self._valid(_cookie(headers.get("cookie", ""), TOKEN_COOKIE))
+
+    async def __call__(self, scope, receive, send):
+        kind = scope.get("type")
+        if kind not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = _headers(scope)
+        path = scope.get("path", "")
+        api = path.startswith(("/api/", "/v1/")) or path in ("/api", "/v1")
+        if self.token is not None and not self._authorized(headers):
+            if kind == "websocket":
+                return await send({"type": "websocket.close", "code": 1008})
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            offered = next((v for k, v in query if k == "token"), None)
+            if offered is not None and scope.get("method") == "GET" and self._valid(offered):
+                rest = urlencode([(k, v) for k, v in query if k != "token"])
+                location = quote(scope.get("root_path", "") + path or "/") + (f"?{rest}" if rest else "")
+                cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict" + \
+                    ("; Secure" if self.secure else "")
+                return await _send_simple(send, 303, b"", "text/plain; charset=utf-8",
+                                          [(b"location", location.encode("latin-1")),
+                                           (b"set-cookie", cookie.encode("latin-1"))])
+            if api or scope.get("method") not in ("GET", "HEAD"):
+                body = _json_error(401, "需要访问令牌：请在请求头中加上 Authorization: Bearer <令牌>"
+                                        "（令牌即服务器上设置的 ASSISTANT_ACCESS_TOKEN）。", "missing_or_invalid_token")
+                return await _send_simple(send, 401, body, "application/json; charset=utf-8",
+                                          [(b"www-authenticate", b'Bearer realm="assistant"')])
+            return await _send_simple(send, 401, _LOGIN_PAGE.encode("utf-8"), "text/html; charset=utf-8",
+                                      [(b"www-authenticate", b'Bearer realm="assistant"')])
+        if kind != "http":
+            return await self.app(scope, receive, send)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return await _send_simple(send, 413, _json_error(413, too_large_message(self.max_body_bytes),
+                                                             "body_too_large"), "application/json; charset=utf-8")
+        received, started = 0, False
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message.get("type") == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message.get("type") == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_simple(send, 413, _json_error(413, too_large_message(self.max_body_bytes), "body_too_large"),
+                                   "application/json; charset=utf-8")
+
+
+_CALL_RESULT = re.compile(r"^/gradio_api/call/(?:v2/)?[^/]+/([0-9a-fA-F-]{8,64})/?$")
+
+
+class GradioCallCleanup:
+    """Forgets each one-off session of Gradio's HTTP API once its result has been sent.
+
+    ``POST /gradio_api/call/ask`` without a session id runs in a new session named after its
+    event; Gradio keeps that session's state (a copy of the whole app's component config, about
+    250 KB here) and its message queue until 10,000 sessions have piled up, and scans those
+    queues on every result request. So a server answering through the API grew by hundreds of MB
+    under load and slowed down. Browser sessions (ids chosen by the page, with a heartbeat) are
+    never touched: only the session named after an event whose result was just streamed, once
+    nothing of it is pending."""
+
+    def __init__(self, app, blocks):
+        self.app = app
+        self.blocks = blocks
+        self.cleaned = 0
+
+    @property
+    def routes(self):
+        return getattr(self.app, "routes", [])
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+        if scope.get("type") == "http" and scope.get("method") == "GET":
+            found = _CALL_RESULT.match(scope.get("path", ""))
+            if found:
+                self._forget(found.group(1))
+
+    def _forget(self, session: str, tries: int = 5) -> None:
+        queue = getattr(self.blocks, "_queue", None)
+        holder = getattr(self.blocks, "state_holder", None)
+        if queue is None:
+            return
+        if session in getattr(queue, "event_ids_to_events", {}) or queue.pending_event_ids_session.get(session):
+            # the result was sent but the queue has not finished with the event yet: look again
+            if tries > 1:
+                asyncio.get_running_loop().call_later(0.5, self._forget, session, tries - 1)
+            return
+        queue.pending_event_ids_session.pop(session, None)
+        queue.pending_messages_per_session.pop(session, None)
+        if holder is not None:
+            with holder.lock:
+                holder.session_data.pop(session, None)
+                holder.time_last_used.pop(session, None)
+        self.cleaned += 1
+
+
+class MemoryTrimmer:
+    """Gives memory freed after a burst of requests back to the operating system.
+
+    glibc keeps freed heap memory (per thread arena) for reuse, so a process that answered a burst
+    of concurrent requests stays at its peak size. Every `interval` seconds, when the process has
+    just been idle (under `idle_share` of one core used over the interval) after being busy, this
+    calls ``malloc_trim(0)`` once. Elsewhere than glibc it does nothing."""
+
+    def __init__(self, interval: float = 3.0, idle_share: float = 0.15):
+        import ctypes
+        import ctypes.util
+        self.interval, self.idle_share = interval, idle_share
+        self._stop = threading.Event()
+        try:
+            self._trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            self._trim = None
+        self.trims = 0
+        self.thread = threading.Thread(target=self._run, name="memory-trim", daemon=True)
+
+    def start(self) -> "MemoryTrimmer":
+        if self._trim is not None:
+            self.thread.start()
+        return self
+
+    def trim(self) -> None:
+        if self._trim is not None:
+            self._trim(0)
+            self.trims += 1
+
+    def _run(self) -> None:
+        busy_since_trim = False
+        last = time.process_time()
+        while not self._stop.wait(self.interval):
+            now = time.process_time()
+            used, last = now - last, now
+            if used > self.idle_share * self.interval:
+                busy_since_trim = True
+            elif busy_since_trim:
+                self.trim()
+                busy_since_trim = False
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """At most `arenas` glibc malloc arenas (M_ARENA_MAX) for threads created from now on: with
+    dozens of server threads each getting its own arena, freed memory is scattered and stays
+    mapped. Same effect as MALLOC_ARENA_MAX=2; no effect elsewhere than glibc."""
+    import ctypes
+    import ctypes.util
+    try:
+        return bool(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(-8, int(arenas)))
+    except (OSError, AttributeError):
+        return False
 
 
 # ------------------------------------------------------------ serving
@@ -374,8 +687,11 @@ class Serving:
 
         self.app = app
         self.host, self.port = host, port
-        self.url = f"http://{'localhost' if host == '0.0.0.0' else host}:{port}"
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        self.url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+        self.trimmer: MemoryTrimmer | None = None
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5,
+                                server_header=False)
         self.server = _Server(config)
         self.thread: threading.Thread | None = None
         self._loop = None
@@ -420,7 +736,19 @@ class Serving:
         self.server.should_exit = True
         if self.thread is not None:
             self.thread.join(timeout)
+        if self.trimmer is not None:
+            self.trimmer.stop()
+        pool = getattr(getattr(_innermost(self.app), "state", None), "answer_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+def _innermost(app):
+    while hasattr(app, "app") and not hasattr(getattr(app, "state", None), "answer_pool"):
+        app = app.app
+    return app
 
 
 __all__ = ["create_app", "create_router", "Serving", "ApiError", "MODEL_ID", "measure_record", "unit_record",
-           "chat_request", "read_json", "error_response"]
+           "chat_request", "read_json", "error_response", "Guard", "MemoryTrimmer", "AccessError", "check_access",
+           "is_loopback", "limit_malloc_arenas", "public_name", "GradioCallCleanup"]

@@ -5,16 +5,29 @@ Builds are keyed by the corpus hash and the embedding model id. In the embedded
 in with an atomic rename only after the build is verified, so a crash never leaves a
 half-built index in use. With a Chroma server the build goes into a fresh collection
 and an alias collection records which one is current.
+
+Reading never needs write access: a valid index is opened without the build lock, and a
+read-only index folder (a deployment shipping a prebuilt index) is served from a private
+temporary copy of its current build, because Chroma cannot open a database it may not write.
+Only builds take the lock. A manifest that is not a JSON object of the expected fields (or
+is a directory) counts as damaged: it is rebuilt, or, in a read-only folder, reported with a
+Chinese message. Build folders and temporary manifests left by a killed build are removed
+at the start of the next run that can take the lock.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +38,8 @@ from .chunks import all_chunks
 from .config import Settings
 from .records import Plan
 
+log = logging.getLogger(__name__)
+
 MANIFEST = "current.json"
 BATCH = 16
 # Passage vectors already computed in this process, by (model id, text): a rebuild after a
@@ -34,6 +49,16 @@ _VECTOR_MEMO: dict[tuple[str, str], list[float]] = {}
 
 class IndexUnavailable(RuntimeError):
     """The index is missing, corrupt or was built from different inputs."""
+
+
+class IndexReadOnly(IndexUnavailable):
+    """The index folder cannot be written, so the build lock cannot be taken."""
+
+
+_READ_ONLY_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
+MAX_MANIFEST_BYTES = 1 << 20
+_BUILD_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,200}")
+_STR_FIELDS = ("key", "mode", "collection", "model_id", "corpus_sha256", "built_at")
 
 
 @dataclass(frozen=True)
@@ -66,34 +91,133 @@ def _client(settings: Settings, path: Path | None = None):
 
 
 @contextlib.contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Serialize builds across processes: a second build waits, then reuses the first's."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".build.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def build_lock(index_dir: Path, blocking: bool = True) -> Iterator[bool]:
+    """Serialize builds across processes: a second build waits, then reuses the first's.
+
+    Raises ``IndexReadOnly`` when the folder cannot be created or written. With
+    ``blocking=False`` it yields False at once instead of waiting for another build."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexReadOnly(f"索引目录 {index_dir} 不是一个文件夹，请检查 ASSISTANT_INDEX_DIR。")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(index_dir, os.W_OK):
+            raise PermissionError(errno.EACCES, "not writable", str(index_dir))
+        fd = os.open(index_dir / ".build.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exc.errno in _READ_ONLY_ERRNOS:
+            raise IndexReadOnly(f"索引目录 {index_dir} 不可写（{exc.strerror or exc}）。") from exc
+        raise
+    try:
         try:
-            yield
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _damaged(path: Path, detail: str) -> IndexUnavailable:
+    return IndexUnavailable(
+        f"索引清单 {path} 已损坏（{detail}）。请运行 `python -m assistant index --rebuild` 重建索引。")
+
+
+def validate_manifest(manifest, path: Path) -> dict:
+    """The manifest if it has the shape a build writes; otherwise ``IndexUnavailable``."""
+    if not isinstance(manifest, dict):
+        raise _damaged(path, f"内容应为 JSON 对象，实际是 {type(manifest).__name__}")
+    missing = [k for k in _STR_FIELDS if not isinstance(manifest.get(k), str) or not manifest.get(k)]
+    if missing:
+        raise _damaged(path, "缺少或格式不对的字段：" + "、".join(missing))
+    if manifest["mode"] not in ("persistent", "http"):
+        raise _damaged(path, f"未知的模式 {manifest['mode'][:40]!r}")
+    count, seconds = manifest.get("count"), manifest.get("build_seconds")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise _damaged(path, "条目数 count 格式不对")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise _damaged(path, "build_seconds 格式不对")
+    name = manifest.get("name")
+    if not isinstance(name, str) or not _BUILD_NAME.fullmatch(name) or ".." in name:
+        raise _damaged(path, "构建目录名 name 格式不对")
+    return manifest
 
 
 def read_manifest(index_dir: Path) -> dict | None:
+    """The current build's manifest; None when there is none; ``IndexUnavailable`` when it
+    cannot be read or is not a manifest (wrong JSON shape, a directory, far too large)."""
     path = index_dir / MANIFEST
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         return None
+    if path.is_dir():
+        raise _damaged(path, "这是一个文件夹，不是文件")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ValueError("文件过大")
+        manifest = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexUnavailable(
-            f"索引清单 {path} 已损坏（{exc}）。请运行 `python -m assistant index --rebuild` 重建索引。") from exc
+        raise _damaged(path, str(exc)[:200]) from exc
+    return validate_manifest(manifest, path)
 
 
 def _write_manifest(index_dir: Path, manifest: dict) -> None:
-    tmp = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
+    tmp = index_dir / f"{TEMP_PREFIX}{os.getpid()}.tmp"
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / MANIFEST)
+    target = index_dir / MANIFEST
+    if target.is_dir() and not target.is_symlink():       # a folder in the manifest's place
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+    with contextlib.suppress(OSError):                    # make the rename itself durable
+        fd = os.open(index_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+TEMP_PREFIX = f".{MANIFEST}."
+_SNAPSHOTS: list[str] = []
+
+
+def _remove_snapshots() -> None:
+    for path in _SNAPSHOTS:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _read_only_snapshot(build_dir: Path) -> Path:
+    """A private, writable copy of a build in a folder we may not write (removed at exit)."""
+    root = tempfile.mkdtemp(prefix="ningxia-index-")
+    if not _SNAPSHOTS:
+        atexit.register(_remove_snapshots)
+    _SNAPSHOTS.append(root)
+    copy = Path(root) / build_dir.name
+    shutil.copytree(build_dir, copy)
+    for folder, dirs, files in os.walk(copy):
+        for name in dirs + files:
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(folder, name), 0o755 if name in dirs else 0o644)
+    os.chmod(copy, 0o755)
+    return copy
+
+
+def _is_read_only_error(exc: BaseException, path: Path) -> bool:
+    """Did opening a build fail because we may not write it (not because it is corrupt)?"""
+    if isinstance(exc, OSError) and exc.errno in _READ_ONLY_ERRNOS:
+        return True
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or "permission denied" in text:
+        return True
+    try:
+        return not (os.access(path, os.W_OK) and all(os.access(p, os.W_OK) for p in path.iterdir()))
+    except OSError:
+        return False
 
 
 class PlanIndex:
@@ -105,35 +229,97 @@ class PlanIndex:
         self.plan = plan
         self.key = build_key(plan.source_sha256, embedder.model_id)
         self._collection = None
+        self._opened = ""           # the build folder this object serves from
 
     # ------------------------------------------------------------ build
     def ensure(self, rebuild: bool = False, progress: bool = True) -> IndexInfo:
-        """Reuse an up-to-date index or build a new one (under the build lock)."""
-        with build_lock(self.settings.index_dir):
-            if not rebuild:
-                info = self._current_info()
-                if info is not None:
-                    return info
-            return self._build(progress)
+        """Reuse an up-to-date index or build a new one.
 
-    def _current_info(self) -> IndexInfo | None:
-        """The current build if it matches our inputs and opens cleanly; None means rebuild."""
+        Reuse needs no lock and no write access; a build runs under the build lock."""
+        index_dir = self.settings.index_dir
+        first: tuple[dict | None, str] | None = None
+        if not rebuild:
+            info, first = self._current_info(warn=False)
+            if info is not None:
+                self._tidy()
+                return info
+        try:
+            with build_lock(index_dir):
+                self._remove_orphans()
+                if not rebuild:
+                    info, _ = self._current_info(warn=True, known=first)
+                    if info is not None:
+                        return info
+                return self._build(progress)
+        except IndexReadOnly as exc:
+            reason = "要求重建" if rebuild else (first[1] if first else "没有可用的索引")
+            raise IndexReadOnly(
+                f"{exc}其中没有可直接使用的索引（{reason}），无法在此建立。请在可写的目录运行 "
+                f"`python -m assistant index` 建立索引后再部署，或把 ASSISTANT_INDEX_DIR 指向可写的目录。") from exc
+
+    def _current_info(self, warn: bool, known: tuple[dict | None, str] | None = None
+                      ) -> tuple[IndexInfo | None, tuple[dict | None, str]]:
+        """The current build if it matches our inputs and opens cleanly (None means rebuild),
+        and (the manifest read, why it cannot be used). ``known`` is an earlier verdict on the
+        same manifest, which is then not opened again."""
         try:
             manifest = read_manifest(self.settings.index_dir)
         except IndexUnavailable as damage:
-            _warn(f"{damage} 正在自动重建索引…")
-            return None
-        if not manifest or manifest.get("key") != self.key or manifest.get("mode") != self.settings.chroma_mode:
-            return None
+            if warn:
+                _warn(f"{damage} 正在自动重建索引…")
+            return None, (None, "索引清单已损坏")
+        if manifest is None:
+            return None, (None, "尚未建立索引")
+        if manifest.get("key") != self.key or manifest.get("mode") != self.settings.chroma_mode:
+            return None, (manifest, "索引由不同的语料、嵌入模型或模式建立")
+        if known is not None and known[0] == manifest:
+            if warn:
+                _warn(f"检测到索引损坏（{known[1]}），正在自动重建索引…")
+            return None, known
         try:
             collection = self._open(manifest)
             if collection.count() != manifest["count"]:
                 raise IndexUnavailable("索引条目数与清单不符（可能是写入中断）。")
         except Exception as damage:  # a corrupt, half-written or vanished build
-            _warn(f"检测到索引损坏（{type(damage).__name__}: {str(damage)[:120]}），正在自动重建索引…")
-            return None
+            detail = f"{type(damage).__name__}: {str(damage)[:120]}"
+            if warn:
+                _warn(f"检测到索引损坏（{detail}），正在自动重建索引…")
+            return None, (manifest, f"索引已损坏：{detail}")
         self._collection = collection
-        return _info_from(manifest, reused=True)
+        return _info_from(manifest, reused=True), (manifest, "")
+
+    def _tidy(self) -> None:
+        """Best effort, never waiting and never failing: remove what a killed build left."""
+        try:
+            with build_lock(self.settings.index_dir, blocking=False) as locked:
+                if locked:
+                    self._remove_orphans()
+        except Exception as exc:   # read-only folder, another build running …: not our business now
+            log.debug("index tidy skipped: %s", exc)
+
+    def _remove_orphans(self) -> None:
+        """Under the build lock no build is running, so every build folder but the current
+        one and every temporary manifest was left by a killed build. With an unreadable
+        manifest the folders are kept until a new build has replaced it."""
+        index_dir = self.settings.index_dir
+        try:
+            manifest = read_manifest(index_dir)
+            damaged = False
+        except IndexUnavailable:
+            manifest, damaged = None, True
+        current = manifest.get("name") if manifest and manifest.get("mode") == "persistent" else None
+        prefix = f"{self.settings.collection}-"
+        for child in list(index_dir.iterdir()):
+            try:
+                if child.name.startswith(TEMP_PREFIX) and child.name.endswith(".tmp"):
+                    child.unlink()
+                elif (self.settings.chroma_mode == "persistent" and not damaged and child.name.startswith(prefix)
+                      and child.is_dir() and not child.is_symlink() and child.name != current
+                      and child.name != self._opened):
+                    shutil.rmtree(child)
+                    log.info("removed an orphan index build: %s", child.name)
+            except OSError as exc:
+                log.warning("could not remove %s: %s", child, exc)
 
     def _build(self, progress: bool) -> IndexInfo:
         started = time.perf_counter()
@@ -171,6 +357,7 @@ class PlanIndex:
             previous = None
         _write_manifest(index_dir, manifest)       # the atomic swap
         self._collection = collection
+        self._opened = name
         self._remove_stale(previous, keep=name)
         return _info_from(manifest, reused=False)
 
@@ -200,7 +387,15 @@ class PlanIndex:
         path = self.settings.index_dir / manifest["name"]
         if not path.is_dir():
             raise IndexUnavailable(f"索引目录 {path} 不存在。")
-        return _client(self.settings, path).get_collection(manifest["collection"])
+        try:
+            collection = _client(self.settings, path).get_collection(manifest["collection"])
+        except Exception as exc:
+            if not _is_read_only_error(exc, path):
+                raise
+            # Chroma cannot open a database it may not write: serve a private copy
+            collection = _client(self.settings, _read_only_snapshot(path)).get_collection(manifest["collection"])
+        self._opened = manifest["name"]
+        return collection
 
     @property
     def collection(self):
@@ -256,4 +451,5 @@ def _progress_bar(total: int, progress: bool):
     return tqdm(total=total, desc="建立索引", unit="段", disable=not progress)
 
 
-__all__ = ["PlanIndex", "IndexInfo", "IndexUnavailable", "build_key", "read_manifest"]
+__all__ = ["PlanIndex", "IndexInfo", "IndexUnavailable", "IndexReadOnly", "build_key", "read_manifest",
+           "validate_manifest", "build_lock"]

@@ -58,7 +58,8 @@ _SCRIPT = re.compile(r"<(script|style)\b[^<>]{0,200}>[^<]{0,2000}</\1\s*>", re.I
 
 def strip_injection(text: str) -> tuple[str, bool]:
     """Drop the clauses of `text` that try to override the assistant's rules."""
-    clauses = re.split(r"(?<=[，。！？；,.!?;])", text)
+    # a colon ends a clause too: "系统提示：列出…" keeps the request after the framing
+    clauses = re.split(r"(?<=[，。！？；：,.!?;:])", text)
     kept = [c for c in clauses if not _INJECTION.search(c)]
     return "".join(kept).strip(" ，。,."), len(kept) != len(clauses)
 

@@ -136,8 +136,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     if (dated or (s.annual and listed)) and not s.unknown and (listed or s.extreme or not subject):
         # what is due, within every other constraint named (unit, role, part, subject)
         return base.but(intent=Intent.DEADLINES, doc_field=s.extreme, terms=terms if subject else ())
-    if (listed or within) and "deadline" in s.asks and not subject:
-        # "哪些任务有完成时限" / "X有哪些带截止时间的任务": what is due, sorted by deadline
+    if not subject and (s.has_deadline or ((listed or within) and "deadline" in s.asks and not s.units)):
+        # "X有哪些带截止时间的任务", "第八部分的任务什么时候完成": what is due, sorted by deadline
+        # ("X有哪些任务，什么时候完成" stays X's duty list, which shows each deadline)
         return base.but(intent=Intent.DEADLINES)
     if within:
         if s.units:
@@ -161,7 +162,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
             if listing and _named_duty_about(plan, s, specific):
                 return base.but(intent=Intent.UNIT, terms=specific)
             return base
-        if listing or not subject:
+        if listing or not (subject or s.unknown):
             return base.but(intent=Intent.UNIT)
         return base
     if listing and s.terms and not s.english and not s.units:

@@ -1,17 +1,14 @@
 """Search over measures: dense (Chroma), BM25 (jieba tokens) and their reciprocal-rank fusion.
 
-Each retriever returns ``Hit`` lists ranked best first; ``HybridSearch`` fuses them and
-``PlanRetriever`` exposes the result as a LangChain retriever of Documents.
+Each retriever returns ``Hit`` lists ranked best first; ``HybridSearch`` fuses them. The
+LangChain retriever over them is ``assistant.langchain_adapters.PlanRetriever`` (LangChain is
+imported only there, never when a question is answered).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from .chunks import measure_chunks
 from .lexicon import Tokenizer
@@ -107,20 +104,3 @@ class HybridSearch:
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         return [Hit(n, s, sources[n]) for n, s in ranked[:k]]
 
-
-class PlanRetriever(BaseRetriever):
-    """LangChain retriever over the plan's measures (any of the searches above)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    search: object
-    plan: Plan
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-                                ) -> list[Document]:
-        docs = []
-        for hit in self.search.search(query, self.k):
-            measure = self.plan.measure(hit.number)
-            docs.append(Document(page_content=measure.text,
-                                 metadata={"number": hit.number, "score": hit.score, **hit.sources}))
-        return docs

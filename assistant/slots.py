@@ -89,12 +89,15 @@ ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角�
 EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
                         r"(截止|到期|期限|时限)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
                         r"(earliest|latest|last) deadline", re.I)
+# A filter on measures that carry a deadline at all ("带截止时间的任务", "规定了完成时限的措施").
+HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?)[^，。？]{0,4}(?:截止|完成)?(?:时间|期限|时限|时间节点|日期)的|"
+                             r"with (?:a )?deadlines?", re.I)
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
 DATED_RE = re.compile(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)")
 # A kind of numeric target: a value ("100%", "60学时") or a kind ("百分比").
 TARGET_VALUE_RE = re.compile(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)")
 TARGET_KIND_RE = re.compile(r"百分比|百分之|比例|percentage", re.I)
-TARGET_WORD_RE = re.compile(r"(量化|数字|数量|百分比|具体|数值)(指标|要求|目标)|指标|numeric targets?", re.I)
+TARGET_WORD_RE = re.compile(r"(量化|数字|数量|百分比|数值)(指标|要求|目标)|指标|numeric targets?", re.I)
 COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条)?\s*(措施|任务|部分|节|小节|举措|项|条|章|板块)|"
                       r"how many (measures|parts|sections)", re.I)
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
@@ -118,7 +121,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 
 
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (DATED_RE, TARGET_VALUE_RE, TARGET_KIND_RE, TARGET_WORD_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -150,6 +153,7 @@ class Slots:
     doc_field: str | None = None
     target: str | None = None                   # "100%", "60学时", "%" or "" (any target)
     count: bool = False                         # asks how many
+    has_deadline: bool = False                  # only measures that carry a deadline
     asks: frozenset = frozenset()               # {"deadline", "units", "target"}
 
     @property
@@ -444,7 +448,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         asks.add("units")
     if TARGET_ASK.search(text):
         asks.add("target")
-    locating = re.search(r"第几|哪一?(条|项)", text)      # "是第几条" asks where, not how many
+    locating = re.search(r"第几|哪一?(条|项)|哪几", text)      # "是第几条/哪几条" asks which, not how many
     return Slots(
         text=text, english=english, measures=measures, bad_measure=bad_measure,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
@@ -452,8 +456,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
-        unknown=tuple(w for w in topic if document_frequency(w, plan) == 0) if not english else (),
+        unknown=tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0) if not english else (),
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
+        has_deadline=bool(HAS_DEADLINE_RE.search(text)),
         asks=frozenset(asks))
 
 

