@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .query import Asks, Query
 from .records import DeadlineKind, Measure, Plan, Role
-from .text import fold_for_match, split_sentences
+from .text import clauses, fold_for_match, split_sentences
 from .units import involvement
 
 CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
@@ -343,28 +343,12 @@ class DefaultComposer:
             text = self.t(query, "counts", parts=len(plan.parts), sections=len(plan.sections),
                           measures=len(plan.measures))
             return text, []
-        opening_marks, closing_marks = "（〔《“‘([【", "）〕》”’)]】"
         clause_ends, sentence_ends = "，；。！？：", "。！？；"
-
-        def pieces(text: str) -> list[str]:
-            """`text` cut after each clause mark outside brackets and quotes (joined: `text` again)."""
-            out, start, depth = [], 0, 0
-            for i, ch in enumerate(text):
-                if ch in opening_marks:
-                    depth += 1
-                elif ch in closing_marks:
-                    depth = max(0, depth - 1)
-                elif ch in clause_ends and depth == 0:
-                    out.append(text[start:i + 1])
-                    start = i + 1
-            if start < len(text):
-                out.append(text[start:])
-            return out
 
         def opening(text: str, least: int = 10) -> str:
             """The opening clauses of `text`, whole, until they hold `least` characters or a sentence ends."""
             taken = ""
-            for piece in pieces(text):
+            for piece in clauses(text):
                 taken += piece
                 if len(fold_for_match(taken)) >= least or piece[-1] in sentence_ends:
                     break
@@ -379,7 +363,7 @@ class DefaultComposer:
             """The words a deadline belongs to: its clause (the date left out when the clause opens
             with it), with the following clauses when that leaves too little to read."""
             sentence = next((s for s in split_sentences(m.body) if d.phrase in s), m.body)
-            cut = pieces(sentence)
+            cut = clauses(sentence)
             at = next((i for i, p in enumerate(cut) if d.phrase in p), None)
             if at is None:
                 return opening(sentence)

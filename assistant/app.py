@@ -71,7 +71,7 @@ gradio-app .gradio-container { overflow: clip !important; }
   #status .nx-status-narrow { display: block; }
   #title h2 { font-size: 1.05em; line-height: 1.4; margin-bottom: 2px; }
   #title p { font-size: 0.85em; }
-  #chatbot { height: 52vh !important; }
+  #chatbot { height: 46vh !important; }
   #chatbot .message-row.bot-row { max-width: 100% !important; margin-left: 2px !important;
                                   margin-right: 2px !important; }
   #chatbot table { font-size: 0.84em; padding: 0 !important; }

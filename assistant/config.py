@@ -69,7 +69,7 @@ class Settings:
     # Threads answering REST/OpenAI requests at once (default: one per CPU core).
     workers: int = field(default_factory=lambda: int(_env("ASSISTANT_WORKERS", str(_cores()))))
     # Largest request body accepted, in KB (413 above it), for every route incl. the web app's.
-    max_body_bytes: int = field(default_factory=lambda: 1024 * int(_env("ASSISTANT_MAX_BODY_KB", "1024")))
+    max_body_bytes: int = field(default_factory=lambda: 1024 * int(_env("ASSISTANT_MAX_BODY_KB", "4096")))
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)

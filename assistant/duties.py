@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import exports
 from .records import Measure, Plan, Role
-from .text import split_sentences
+from .text import CLAUSE_ENDS, clauses, split_sentences
 from .units import UNITS, canonical_form, find_units_in_text, involvement, resolve_name, units_by_name
 
 # Columns of the exported files (CSV, Excel, Markdown) and of the table shown in the app.
@@ -25,9 +25,7 @@ TABLE_COLUMNS = ("项号", "角色", "时限", "摘要", "部分")
 XLSX_WIDTHS = (9, 26, 26, 22, 16, 26, 40, 80, 40)      # characters, one per column of COLUMNS
 SHEET = "职责清单"
 SUMMARY_CHARS = 60             # soft length of a summary: whole clauses are added while they fit
-CLAUSE_ENDS = "，；。！？："
 SENTENCE_ENDS = "；。！？"
-_OPENING, _CLOSING = "（〔《“‘([【", "）〕》”’)]】"
 EMPTY = "—"
 
 
@@ -99,21 +97,6 @@ def summary_of(m: Measure, limit: int = SUMMARY_CHARS) -> str:
     return first if len(first) <= limit else first[:limit - 1] + "…"
 
 
-def clauses(text: str) -> list[str]:
-    """`text` split after each clause mark (，；。！？：) outside brackets and quotes; the
-    pieces joined give `text` back."""
-    pieces, start, depth = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in _OPENING:
-            depth += 1
-        elif ch in _CLOSING:
-            depth = max(0, depth - 1)
-        elif ch in CLAUSE_ENDS and depth == 0:
-            pieces.append(text[start:i + 1])
-            start = i + 1
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
 
 
 def clause_summary(m: Measure, limit: int = SUMMARY_CHARS) -> str:

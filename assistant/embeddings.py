@@ -685,7 +685,8 @@ class LeanTokenizer:
         (_version, _digest, pieces, scores, self.unk, self.bos, self.eos, norm, single) = table
         self.folder = folder
         self.max_length = max_length
-        self.vocab = {piece: (i, score) for i, (piece, score) in enumerate(zip(pieces, scores))}
+        self.ids = {piece: i for i, piece in enumerate(pieces)}
+        self.scores = scores
         self.unk_score = min(scores) - _UNK_PENALTY
         self.longest = max(len(piece) for piece in pieces)
         self.norm = str.maketrans({chr(cp): out for cp, out in norm.items()})
@@ -726,7 +727,7 @@ class LeanTokenizer:
         return [self.bos, *ids[:self.max_length - 2], self.eos]
 
     def _viterbi(self, text: str) -> list[int]:
-        n, vocab, longest = len(text), self.vocab, self.longest
+        n, ids_of, scores, longest = len(text), self.ids, self.scores, self.longest
         score = [0.0] * (n + 1)
         start_of = [-1] * (n + 1)
         token = [0] * (n + 1)
@@ -734,12 +735,12 @@ class LeanTokenizer:
             here = score[begin]
             single = False
             for end in range(begin + 1, min(n, begin + longest) + 1):
-                found = vocab.get(text[begin:end])
+                found = ids_of.get(text[begin:end])
                 if found is None:
                     continue
-                candidate = found[1] + here
+                candidate = scores[found] + here
                 if start_of[end] == -1 or candidate > score[end]:
-                    score[end], start_of[end], token[end] = candidate, begin, found[0]
+                    score[end], start_of[end], token[end] = candidate, begin, found
                 if end == begin + 1:
                     single = True
             if not single:

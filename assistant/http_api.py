@@ -46,7 +46,7 @@ from . import duties
 log = logging.getLogger(__name__)
 
 MODEL_ID = "ningxia-plan-assistant"
-MAX_BODY_BYTES = 1024 * 1024           # default; ASSISTANT_MAX_BODY_KB (a question is cut to 500 characters)
+MAX_BODY_BYTES = 4 * 1024 * 1024       # default; ASSISTANT_MAX_BODY_KB (a question is cut to 500 characters anyway)
 CONCURRENCY = max(1, min(os.cpu_count() or 1, 8))   # default answer threads; ASSISTANT_WORKERS
 TOKEN_COOKIE = "assistant_token"
 INPUT_ERRORS = ("type", "empty")       # Answer.error codes that mean a bad request, not an answer
@@ -532,29 +532,38 @@ class Guard:
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return await _send_simple(send, 413, _json_error(413, too_large_message(self.max_body_bytes),
                                                              "body_too_large"), "application/json; charset=utf-8")
-        received, started = 0, False
+        received, too_large, answered = 0, False, False
+        refusal = _json_error(413, too_large_message(self.max_body_bytes), "body_too_large")
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message.get("type") == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
+                    too_large = True
                     raise BodyTooLarge()
             return message
 
-        async def tracking_send(message):
-            nonlocal started
+        async def guarded_send(message):
+            # once the body was cut off, whatever the app answers (its own error) becomes the 413
+            nonlocal answered
+            if too_large:
+                if not answered and message.get("type") == "http.response.start":
+                    answered = True
+                    await _send_simple(send, 413, refusal, "application/json; charset=utf-8")
+                return
             if message.get("type") == "http.response.start":
-                started = True
+                answered = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_simple(send, 413, _json_error(413, too_large_message(self.max_body_bytes), "body_too_large"),
-                                   "application/json; charset=utf-8")
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not answered:
+            await _send_simple(send, 413, refusal, "application/json; charset=utf-8")
 
 
 _CALL_RESULT = re.compile(r"^/gradio_api/call/(?:v2/)?[^/]+/([0-9a-fA-F-]{8,64})/?$")

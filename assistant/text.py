@@ -120,3 +120,24 @@ def split_sentences(text: str) -> list[str]:
     """Split Chinese text into sentences at 。！？；, keeping the terminator."""
     parts = re.findall(r"[^。！？；]+[。！？；]?", text)
     return [p.strip() for p in parts if p.strip()]
+
+
+CLAUSE_ENDS = "，；。！？："
+_OPENING, _CLOSING = "（〔《“‘([【", "）〕》”’)]】"
+
+
+def clauses(text: str) -> list[str]:
+    """`text` split after each clause mark (，；。！？：) outside brackets and quotes; the
+    pieces joined give `text` back."""
+    pieces, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPENING:
+            depth += 1
+        elif ch in _CLOSING:
+            depth = max(0, depth - 1)
+        elif ch in CLAUSE_ENDS and depth == 0:
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
