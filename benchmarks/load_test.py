@@ -4,6 +4,7 @@
     python -m benchmarks.load_test --targets rest --users 20 --seconds 30
     python -m benchmarks.load_test --url http://127.0.0.1:7860 [--pid N] [--token T]   # a running server
     python -m benchmarks.load_test --tree /path/to/other/checkout                      # e.g. the code before a change
+    python -m benchmarks.load_test --targets none --startup-runs 3                      # start-up only
 
 Without --url it starts ``python -m assistant serve`` on a free loopback port (``--tree``: from
 another checkout, with this checkout's index and model cache) and measures:
@@ -319,9 +320,27 @@ def benchmark(targets: list[str], user_counts: list[int], seconds: float, questi
     return result
 
 
+def startup_runs(runs: int, tree: Path, token: str | None) -> dict:
+    """Start the server `runs` times (nothing else running in it): first-answer seconds and peak MB."""
+    records = []
+    for _ in range(runs):
+        with served_app(tree=tree, token=token) as (_, _process, startup):
+            records.append(startup)
+            print(json.dumps(startup), flush=True)
+    seconds = [r["first_answer_seconds"] for r in records]
+    peaks = [r["startup_peak_mb"] for r in records]
+    return {"runs": records, "first_answer_seconds_median": statistics.median(seconds),
+            "startup_peak_mb_median": statistics.median(peaks)}
+
+
 def markdown(result: dict) -> str:
     lines = [f"# Load test ({result['when']}, {result['cpus']} CPU cores, {result['questions']} distinct questions)", "",
              f"`{result['uptime']}`", ""]
+    if "startup_runs" in result:
+        r = result["startup_runs"]
+        each = ", ".join(f"{x['first_answer_seconds']} s / {x['startup_peak_mb']:.0f} MB" for x in r["runs"])
+        lines += [f"Start-up over {len(r['runs'])} fresh starts (first answer / peak memory): {each}; median "
+                  f"{r['first_answer_seconds_median']} s, {r['startup_peak_mb_median']:.0f} MB.", ""]
     if "startup" in result:
         s = result["startup"]
         lines += [f"Start-up: first answer {s['first_answer_seconds']} s after the process started (listening after "
@@ -349,13 +368,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tree", type=Path, default=ROOT, help="checkout to serve from (default: this one)")
     parser.add_argument("--settle", type=float, default=8, help="idle seconds before reading memory")
     parser.add_argument("--out", default="load", help="results file name under benchmarks/results/")
+    parser.add_argument("--startup-runs", type=int, default=0, help="first measure N fresh starts")
     args = parser.parse_args(argv)
     questions = QUESTIONS
     if args.questions == "gold":
         lines = (ROOT / "evals" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
         questions = [json.loads(line)["question"] for line in lines if line.strip()]
-    result = benchmark([t for t in args.targets.split(",") if t], [int(u) for u in args.users.split(",") if u],
-                       args.seconds, questions, args.url, args.pid, args.token, args.tree.resolve(), args.settle)
+    starts = startup_runs(args.startup_runs, args.tree.resolve(), args.token) if args.startup_runs else None
+    targets = [t for t in args.targets.split(",") if t and t != "none"]
+    if targets:
+        result = benchmark(targets, [int(u) for u in args.users.split(",") if u], args.seconds, questions,
+                           args.url, args.pid, args.token, args.tree.resolve(), args.settle)
+    else:
+        result = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "tree": str(args.tree),
+                  "questions": len(questions), "runs": [],
+                  "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    if starts:
+        result["startup_runs"] = starts
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     (RESULTS / f"{args.out}.md").write_text(markdown(result), encoding="utf-8")
