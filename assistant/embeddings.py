@@ -685,8 +685,9 @@ class LeanTokenizer:
         (_version, _digest, pieces, scores, self.unk, self.bos, self.eos, norm, single) = table
         self.folder = folder
         self.max_length = max_length
+        from array import array
         self.ids = {piece: i for i, piece in enumerate(pieces)}
-        self.scores = scores
+        self.scores = array("d", scores)          # the same doubles, 8 bytes each instead of 32
         self.unk_score = min(scores) - _UNK_PENALTY
         self.longest = max(len(piece) for piece in pieces)
         self.norm = str.maketrans({chr(cp): out for cp, out in norm.items()})
