@@ -499,7 +499,7 @@ class DefaultComposer:
             period = self.plan.period
             return self.t(query, "out_of_range_period", year=query.year, start=period.start, end=period.end,
                           horizon=period.horizon)
-        if query.out_of_range:
+        if query.out_of_range is not None:
             return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
         return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),
                       sections=len(self.plan.sections))

@@ -17,6 +17,7 @@ from . import chat_view, duties, quiz, timeline
 from .answer import CITATION_RE
 from .feedback import FeedbackStore
 from .feedback_view import admin_enabled, feedback_admin_panel
+from .service import status_line
 
 TITLE = "宁夏法治政府建设实施方案问答助手"
 EXAMPLES = ("行政复议委员会什么时候建立", "审计厅要做什么", "2022年底前要完成哪些任务", "第七部分讲什么")
@@ -297,15 +298,6 @@ def parse_history(value) -> list[str]:
     (only the last few usable turns, cleaned)."""
     from .inputs import clean_history
     return clean_history(value)[0]
-
-
-def status_line(assistant) -> str:
-    """What users need to know about the running system, in plain words: the answering mode, the
-    index and the plan's size (no model files, chunk counts or addresses)."""
-    s, plan = assistant.status, assistant.plan
-    mode = "离线模式" if str(s.composer).startswith("default") else "大模型辅助模式（逐句核对原文）"
-    index = "索引已就绪" if s.index_count else "索引未就绪"
-    return f"{mode} · {index} · {len(plan.measures)}项措施"
 
 
 def _status_html(assistant) -> str:
@@ -1046,10 +1038,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
         return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, js=JS,
                            show_error=False, footer_links=["api"], share=False, auth=auth, quiet=quiet,
                            max_file_size=settings.max_body_bytes, **kwargs)
-    app = gr.mount_gradio_app(http_api.create_app(assistant), demo, "/", server_name=host, server_port=port,
-                              css=CSS, js=JS, show_error=False, footer_links=["api"], ssr_mode=False,
-                              max_file_size=settings.max_body_bytes, **kwargs)
-    app = http_api.GradioCallCleanup(app, demo)
+    app = mount_ui(http_api.create_app(assistant), demo, host, port, settings.max_body_bytes, **kwargs)
     serving = http_api.Serving(http_api.Guard(app, token or None, settings.max_body_bytes), host, port)
     serving.trimmer = http_api.MemoryTrimmer().start()
     if not quiet:
@@ -1064,41 +1053,15 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
     return serving.start()
 
 
-# Nothing leaves the machine: no model hub, no usage statistics (Gradio, Chroma), no update checks.
-OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-               "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False", "DO_NOT_TRACK": "1",
-               # Gradio's in-memory record of past events (for its monitoring page), 10,000 by default
-               "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
-
-
-def _offline() -> None:
-    import os
-    import sys
-    for name, value in OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
-    constants = sys.modules.get("huggingface_hub.constants")   # read when it was imported (by Gradio)
-    if constants is not None and os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        constants.HF_HUB_OFFLINE = True
-        constants.HF_HUB_DISABLE_TELEMETRY = True
-
-
-def serve(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """`python -m assistant serve`: check the address and token first (a refusal costs no model
-    loading), then load the assistant and serve the web app and the APIs."""
+def mount_ui(api, demo: gr.Blocks, host: str, port: int, max_body_bytes: int, **kwargs):
+    """The web app mounted at "/" on the API app `api` (``gr.mount_gradio_app``), wrapped so that
+    one-off sessions of Gradio's HTTP API are forgotten (``http_api.GradioCallCleanup``)."""
     from . import http_api
-    from .config import get_settings
-    try:
-        http_api.check_access(host, get_settings().access_token)
-    except http_api.AccessError as refusal:
-        raise SystemExit(str(refusal)) from None
-    _offline()
-    http_api.limit_malloc_arenas(2)
-    from .service import Assistant
-    print("正在加载方案、嵌入模型和向量索引（首次运行需要建立索引，约需一分钟）…", flush=True)
-    assistant = Assistant(progress=True)
-    print(status_line(assistant), flush=True)
-    print(f"正在启动网页界面和接口：http://{host}:{port}", flush=True)
-    launch(build_app(assistant), host, port, assistant=assistant)
+    app = gr.mount_gradio_app(api, demo, "/", server_name=host, server_port=port, css=CSS, js=JS,
+                              show_error=False, footer_links=["api"], ssr_mode=False,
+                              max_file_size=max_body_bytes, **kwargs)
+    app.state.web_app = "ready"
+    return http_api.GradioCallCleanup(app, demo)
 
 
-__all__ = ["build_app", "launch", "serve", "linkify", "escape_user", "parse_history", "status_line"]
+__all__ = ["build_app", "launch", "mount_ui", "linkify", "escape_user", "parse_history", "status_line"]

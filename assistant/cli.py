@@ -215,7 +215,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .app import serve
+    from .server import serve
     serve(host=args.host, port=args.port)
     return 0
 

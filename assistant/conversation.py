@@ -106,8 +106,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     step = _step(text)
     if step and prev_measures and len(text) <= 12:
         target = prev_measures[0] + step
-        if 1 <= target <= 110:
+        if plan is None or plan.measure(target) is not None:
             return query.but(intent=Intent.MEASURE, measures=(target,))
+        # past either end of the plan: say where it ends rather than guess a topic
+        return query.but(intent=Intent.OUT_OF_RANGE, out_of_range=target)
     if query.intent == Intent.MEASURE:
         return query
     if query.intent == Intent.DEADLINES and query.year is None and not query.units and not query.annual \

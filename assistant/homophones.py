@@ -5,12 +5,25 @@ sound: 行政服议 for 行政复议, 司发厅 for 司法厅, 法工未 for 法
 the plan does not contain, but that sounds exactly like a word of the plan (or a unit
 name) and differs from it in one character, is replaced by that word. Words shorter than
 three characters are left alone: too many of them share a sound.
+
+Building the index takes about two seconds (jieba over the plan, pypinyin and its phrase
+dictionary), so `load_or_build` keeps it on disk; with the sound of every CJK character stored
+alongside, answering a question needs neither jieba's global dictionary nor pypinyin.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+CJK_RANGE = range(0x4E00, 0xA000)
 
 MIN_LENGTH = 3
 MAX_LENGTH = 8
@@ -26,20 +39,29 @@ class HomophoneIndex:
     """Words of the plan keyed by their toneless pinyin."""
     corpus: str                                  # text a correct run must be found in
     by_sound: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    char_sounds: dict[str, str] = field(default_factory=dict)   # 字 -> zi, every CJK character
 
     @classmethod
     def build(cls, words: Iterable[str], corpus: str) -> "HomophoneIndex":
         index = cls(corpus)
-        for word in set(words):
+        for word in sorted(set(words)):
             if MIN_LENGTH <= len(word) <= MAX_LENGTH and re.fullmatch(r"[\u4e00-\u9fff]+", word):
                 index.by_sound.setdefault(_pinyin(word), []).append(word)
+        from pypinyin import lazy_pinyin
+        index.char_sounds = {chr(cp): lazy_pinyin(chr(cp))[0] for cp in CJK_RANGE}
         return index
+
+    def _sound(self, ch: str) -> str | None:
+        if not "\u4e00" <= ch <= "\u9fff":
+            return None
+        sound = self.char_sounds.get(ch)
+        return sound if sound is not None else _pinyin(ch)[0]
 
     def correct(self, text: str) -> str:
         """Replace each unknown run that sounds like exactly one plan word (one character off)."""
         if not self.by_sound:
             return text
-        sounds = [_pinyin(ch)[0] if "\u4e00" <= ch <= "\u9fff" else None for ch in text]
+        sounds = [self._sound(ch) for ch in text]
         out = list(text)
         i = 0
         while i < len(text):
@@ -61,4 +83,41 @@ class HomophoneIndex:
         return "".join(out)
 
 
-__all__ = ["HomophoneIndex"]
+def cache_key(*parts: str) -> str:
+    """A key over what the index is built from, this module's code and the libraries' versions."""
+    from importlib.metadata import version
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for part in (*parts, version("jieba"), version("pypinyin")):
+        digest.update(b"\0" + part.encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+def load_or_build(key: str, build: Callable[[], HomophoneIndex], cache_dir: Path | None) -> HomophoneIndex:
+    """The index stored under `cache_dir` for `key`, else `build()` (then stored when the folder
+    is writable; a read-only or full disk only costs the build at the next start)."""
+    path = Path(cache_dir) / f"homophones-{key}.pkl" if cache_dir else None
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as f:
+                index = pickle.load(f)
+            if isinstance(index, HomophoneIndex) and index.char_sounds:
+                return index
+        except Exception as exc:                     # truncated or foreign file: build again
+            log.warning("homophone cache %s unreadable (%s); rebuilding", path.name, exc)
+    index = build()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".homophones-", delete=False) as f:
+                pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(f.name, path)
+        except OSError as exc:
+            log.warning("homophone cache not written (%s)", exc)
+            try:
+                os.unlink(f.name)
+            except (OSError, NameError):
+                pass
+    return index
+
+
+__all__ = ["HomophoneIndex", "cache_key", "load_or_build"]

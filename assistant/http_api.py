@@ -354,14 +354,18 @@ def create_router(assistant, concurrency: int | None = None, max_body_bytes: int
         return UnicodeJSONResponse(await work(unit_record, plan, name))
 
     @router.get("/api/health", tags=["rest"])
-    async def health():
-        """Liveness: the parsed plan and the index, counted now."""
+    async def health(request: Request):
+        """Liveness: the parsed plan and the index, counted now; with the web app, whether its
+        page is served yet ("starting" for the few seconds after the APIs are up)."""
         status = assistant.status
         # names only: no file paths, addresses or endpoint URLs of the configuration
         record = {"status": "ok", "measures": len(plan.measures), "index_count": status.index_count,
                   "embedding_model": public_name(status.embedding_model),
                   "composer": "llm" if getattr(assistant, "llm", None) is not None else "default",
                   "index_built_at": status.index_built_at}
+        web_app = getattr(request.app.state, "web_app", None)
+        if web_app is not None:
+            record["web_app"] = web_app
         try:
             record["index_count"] = await anyio.to_thread.run_sync(lambda: assistant.index.collection.count())
         except Exception as exc:
@@ -674,6 +678,60 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 
 # ------------------------------------------------------------ serving
+_STARTING_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>正在启动</title>
+<meta http-equiv="refresh" content="2"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto; padding: 0 1em; line-height: 1.7">
+<h2>网页界面正在启动</h2><p>问答服务已就绪，网页界面还需几秒钟。本页会自动刷新。</p></body></html>"""
+API_PREFIXES = ("/api/", "/v1/")
+
+
+class StagedApp:
+    """The APIs as soon as the assistant is loaded, the web app once it is built.
+
+    Importing Gradio and building the page take about three seconds of a 2-core machine's
+    start-up and answering needs neither, so `serve` listens first with the REST and OpenAI
+    routes (`api`) and mounts the web app when it is ready (`ui_ready`). Until then every other
+    path gets a short Chinese page (503) that refreshes itself."""
+
+    def __init__(self, api):
+        self.api = api
+        self.app = api               # what requests go to: the API alone, then the whole app
+        self.ui_ready = False
+        api.state.web_app = "starting"
+
+    @property
+    def routes(self):
+        return getattr(self.app, "routes", [])
+
+    def ui_built(self, app) -> None:
+        self.app = app
+        self.ui_ready = True
+        self.api.state.web_app = "ready"
+
+    async def __call__(self, scope, receive, send):
+        if self.ui_ready or scope.get("type") != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if path.startswith(API_PREFIXES) or path in ("/api", "/v1"):
+            return await self.api(scope, receive, send)
+        await _send_simple(send, 503, _STARTING_PAGE.encode("utf-8"), "text/html; charset=utf-8",
+                           [(b"retry-after", b"2")])
+
+
+async def start_mounted_gradio(app):
+    """Run the startup of a Gradio app mounted on `app` after the server has started (what
+    ``gr.mount_gradio_app``'s lifespan does at server start): its queue, its startup events."""
+    for route in reversed(getattr(app, "routes", [])):
+        inner = getattr(route, "app", None)
+        if hasattr(inner, "get_blocks"):
+            context = inner.router.lifespan_context(inner)
+            await context.__aenter__()
+            inner.get_blocks().run_startup_events()
+            await inner.get_blocks().run_extra_startup_events()
+            return context
+    raise RuntimeError("no Gradio app is mounted")
+
+
 class Serving:
     """A uvicorn server for an app, in this thread (``run``) or a background one (``start``).
 
@@ -740,6 +798,18 @@ class Serving:
             time.sleep(0.02)
         return self
 
+    def call_in_loop(self, coroutine, timeout: float = 30):
+        """Run `coroutine` in the server's event loop (from another thread) and return its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def wait(self) -> None:
+        """Block until the server stops; Ctrl-C stops it (the server runs in its own thread)."""
+        try:
+            while self.thread is not None and self.thread.is_alive():
+                self.thread.join(0.5)
+        except KeyboardInterrupt:
+            self.close()
+
     def close(self, timeout: float = 10) -> None:
         self._end_streams()
         self.server.should_exit = True
@@ -760,4 +830,5 @@ def _innermost(app):
 
 __all__ = ["create_app", "create_router", "Serving", "ApiError", "MODEL_ID", "measure_record", "unit_record",
            "chat_request", "read_json", "error_response", "Guard", "MemoryTrimmer", "AccessError", "check_access",
-           "is_loopback", "limit_malloc_arenas", "public_name", "GradioCallCleanup"]
+           "is_loopback", "limit_malloc_arenas", "public_name", "GradioCallCleanup", "StagedApp",
+           "start_mounted_gradio"]

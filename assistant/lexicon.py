@@ -111,6 +111,24 @@ def plan_terms(plan: Plan) -> set[str]:
     return terms
 
 
+def _pos_tokenizer(tokenizer):
+    """jieba's part-of-speech tagger over `tokenizer`. Its word-tag table comes from the same
+    dictionary file that ``jieba.posseg`` already read when imported (reading it again costs
+    half a second at every start), so it is copied when the files are the same."""
+    import jieba.posseg
+
+    class SharedTagTable(jieba.posseg.POSTokenizer):
+        def load_word_tag(self, f):
+            shared = jieba.posseg.dt
+            if self.tokenizer.dictionary == shared.tokenizer.dictionary and hasattr(shared, "word_tag_tab"):
+                f.close()
+                self.word_tag_tab = dict(shared.word_tag_tab)
+            else:
+                super().load_word_tag(f)
+
+    return SharedTagTable(tokenizer)
+
+
 class Tokenizer:
     """jieba, with the plan's units and terms in a private user dictionary."""
 
@@ -126,8 +144,7 @@ class Tokenizer:
         words |= plan_terms(plan)
         words |= {"行政复议委员会", "告知承诺制", "出庭应诉", "法治政府", "行政裁决", "行政执法", "规范性文件",
                   "重大行政决策", "合法性审查", "法律顾问", "公职律师", "政务公开", "政务诚信", "营商环境"}
-        import jieba.posseg
-        self._pos = jieba.posseg.POSTokenizer(self._jieba)
+        self._pos = _pos_tokenizer(self._jieba)
         with self._lock:
             self._jieba.initialize()
             for word in words:

@@ -324,3 +324,12 @@ def _llm_from_settings(settings: Settings, plan, embedder):
     from .grounding import FactChecker
     from .llm import LLMComposer
     return LLMComposer(settings, plan, checker=FactChecker(plan, embedder.embed_queries))
+
+
+def status_line(assistant) -> str:
+    """What users need to know about the running system, in plain words: the answering mode, the
+    index and the plan's size (no model files, chunk counts or addresses)."""
+    s, plan = assistant.status, assistant.plan
+    mode = "离线模式" if str(s.composer).startswith("default") else "大模型辅助模式（逐句核对原文）"
+    index = "索引已就绪" if s.index_count else "索引未就绪"
+    return f"{mode} · {index} · {len(plan.measures)}项措施"

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .homophones import HomophoneIndex
+from .homophones import HomophoneIndex, cache_key, load_or_build
 from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, translate_english
 from .normalize import normalize_question
 from .records import Plan, Role
@@ -211,15 +211,30 @@ def canonical_roles(text: str) -> str:
 
 @lru_cache(maxsize=4)
 def homophone_index(plan: Plan) -> HomophoneIndex:
-    """The plan's words and unit names, for repairing same-sound typos."""
-    import jieba
-    words = set(all_aliases())
-    for m in plan.measures:
-        words.update(jieba.lcut(m.text))
-    for s in plan.sections:
-        words.update(jieba.lcut(s.title))
-    corpus = "\n".join([*(m.text for m in plan.measures), *(s.title for s in plan.sections), *all_aliases()])
-    return HomophoneIndex.build(words, corpus)
+    """The plan's words and unit names, for repairing same-sound typos (kept on disk: see
+    `homophones.load_or_build`)."""
+    from .config import get_settings
+
+    def build() -> HomophoneIndex:
+        import jieba
+        words = set(all_aliases())
+        for m in plan.measures:
+            words.update(jieba.lcut(m.text))
+        for s in plan.sections:
+            words.update(jieba.lcut(s.title))
+        corpus = "\n".join([*(m.text for m in plan.measures), *(s.title for s in plan.sections), *all_aliases()])
+        return HomophoneIndex.build(words, corpus)
+
+    key = cache_key(plan.source_sha256, "\n".join(sorted(all_aliases())), _source_of(homophone_index))
+    return load_or_build(key, build, get_settings().model_cache_dir)
+
+
+def _source_of(function) -> str:
+    import inspect
+    try:
+        return inspect.getsource(function)
+    except OSError:
+        return function.__qualname__
 
 
 def clean_text(question: str, plan: Plan) -> str:

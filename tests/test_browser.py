@@ -254,7 +254,9 @@ def test_quiz_scope_and_new_paper(page):
     first = note.inner_text()
     assert "（二十一）" in first and "4 道题" in first
     page.click("#quiz-reshuffle")                    # a new paper number each click
-    page.wait_for_function("(old) => document.querySelector('#quiz-note').innerText !== old", arg=first)
+    # wait for the new number itself (the note shows progress text in between)
+    page.wait_for_function("(old) => { const m = document.querySelector('#quiz-note').innerText"
+                           ".match(/试卷编号 (\\d+)/); return m !== null && !old.includes(m[1]); }", arg=first)
     number = re.search(r"试卷编号 (\d+)", note.inner_text()).group(1)
     assert number not in first
     page.get_by_role("button", name="导出试卷（HTML，可打印）").click()

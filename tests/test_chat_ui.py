@@ -273,8 +273,8 @@ def test_conversation_restored_after_reload_and_new_chat(open_page):
     page.click("#past input")
     assert len(page.get_by_role("option").all_inner_texts()) == 2
     page.get_by_role("option", name=re.compile("^行政复议委员会")).click()   # back to the first one
+    page.wait_for_function("() => document.querySelectorAll(\"#chatbot [data-testid='user']\").length === 2")
     page.locator("#chatbot a[href='#m69']").first.wait_for()
-    assert page.locator("#chatbot [data-testid='user']").count() == 2
     page.click("#delete-chat")
     page.wait_for_function("() => !document.querySelector(\"#chatbot [data-testid='bot']\")")
     page.click("#past input")

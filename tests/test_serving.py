@@ -58,6 +58,23 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) ->
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def _wait_for_web_app(url: str, process: subprocess.Popen, token: str | None = None, timeout: float = 60) -> dict:
+    """The APIs listen first and the web app is mounted a few seconds later: wait for it."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            health = httpx.get(f"{url}/api/health", headers=headers, timeout=5).json()
+            if health.get("web_app") == "ready":
+                return health
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError("the web app did not become ready")
+
+
 def _loopback(address: str) -> bool:
     return address in ("", "0.0.0.0", "::") or http_api.is_loopback(address) or address.startswith("::ffff:127.")
 
@@ -161,6 +178,7 @@ def public_server(assistant, settings, tmp_path_factory):
     sampler.start()
     try:
         _wait_for_port(port, process, timeout=90)
+        _wait_for_web_app(f"http://127.0.0.1:{port}", process, TOKEN)
         yield {"url": f"http://127.0.0.1:{port}", "process": process, "seen": seen, "audit": audit_log}
     finally:
         stop.set()
@@ -332,9 +350,10 @@ def test_answering_needs_no_langchain_sentence_transformers_or_sklearn(assistant
         import sys, json
         from assistant.service import Assistant
         assistant = Assistant(progress=False)
-        for question in ["行政复议委员会什么时候建立", "审计厅要做什么", "护照怎么办理", "第38项"]:
+        for question in ["行政复议委员会什么时候建立", "审计厅要做什么", "护照怎么办理", "第38项", "行政服议委员会谁牵头"]:
             assert assistant.ask(question).answer
-        heavy = ("langchain", "langchain_core", "langsmith", "sentence_transformers", "transformers", "sklearn")
+        heavy = ("langchain", "langchain_core", "langsmith", "sentence_transformers", "transformers", "sklearn",
+                 "pypinyin")
         print(json.dumps(sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in heavy})))
     """)
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=_env(settings), capture_output=True,
@@ -344,6 +363,34 @@ def test_answering_needs_no_langchain_sentence_transformers_or_sklearn(assistant
 
 
 # ------------------------------------------------------------ speed-ups that change no answer
+def test_homophone_index_from_disk_equals_a_fresh_build(assistant, tmp_path):
+    """The typo-repair index is kept on disk: what is read back repairs exactly as a fresh build;
+    a damaged file is rebuilt; a folder that cannot be written only costs the build."""
+    from assistant import homophones
+    from assistant.slots import homophone_index
+    cached = homophone_index(assistant.plan)
+    words, corpus = [w for ws in cached.by_sound.values() for w in ws], cached.corpus
+    fresh = homophones.HomophoneIndex.build(words, corpus)
+    assert fresh.by_sound.keys() == cached.by_sound.keys() and fresh.char_sounds == cached.char_sounds
+    for typo, meant in [("行政服议委员会", "行政复议委员会"), ("司发厅要做什么", "司法厅要做什么"), ("法工未", "法工委")]:
+        assert cached.correct(typo) == fresh.correct(typo) == meant
+
+    builds = []
+
+    def build():
+        builds.append(1)
+        return homophones.HomophoneIndex.build(words, corpus)
+    first = homophones.load_or_build("k1", build, tmp_path)
+    again = homophones.load_or_build("k1", build, tmp_path)
+    assert len(builds) == 1 and again.by_sound == first.by_sound
+    (tmp_path / "homophones-k1.pkl").write_bytes(b"not a pickle")
+    assert homophones.load_or_build("k1", build, tmp_path).by_sound == first.by_sound and len(builds) == 2
+    assert homophones.load_or_build("k1", build, tmp_path / "missing" / "file-not-dir").by_sound
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where the folder should be")
+    assert homophones.load_or_build("k2", build, blocker / "cache").by_sound and len(builds) == 4
+
+
 SAMPLES = ["行政复议委员会什么时候建立", "审计厅要做什么？", "２０２２年底前要完成哪些任务", "  多个   空格\t制表符 ",
            "What must the audit office do by 2022?", "🙂🙂 emoji 😀 生僻字𠀀𪚥", "é é ñ ü ß ﬁ Ⅻ ①②", "x" * 2000,
            "Что должен делать департамент?", "<s>特殊</s> <mask>", "ｃａｆｅ\u0301 naïve", "\u200b零宽\ufeff", "a"]
@@ -428,3 +475,48 @@ def test_gradio_api_sessions_are_forgotten(assistant):
         assert not demo.state_holder.session_data
     finally:
         serving.close()
+
+
+# ------------------------------------------------------------ staged start
+def test_staged_app_answers_the_apis_before_the_web_app_is_mounted():
+    """`serve` listens with the APIs first; until the web app is built every other path gets a
+    Chinese "starting" page (503, refreshing itself), then everything goes to the whole app."""
+    from starlette.testclient import TestClient
+    api = FastAPI()
+
+    @api.get("/api/health")
+    async def health(request: Request):
+        return {"web_app": request.app.state.web_app}
+
+    staged = http_api.StagedApp(api)
+    client = TestClient(staged)
+    assert client.get("/api/health").json() == {"web_app": "starting"}
+    page = client.get("/")
+    assert page.status_code == 503 and "正在启动" in page.text and page.headers["retry-after"]
+    assert client.get("/gradio_api/info").status_code == 503
+
+    whole = FastAPI()
+    whole.mount("/api", api)
+
+    @whole.get("/")
+    async def index():
+        return {"page": True}
+
+    staged.ui_built(whole)
+    assert client.get("/").json() == {"page": True}
+    assert TestClient(api).get("/api/health").json() == {"web_app": "ready"}
+
+
+def test_serve_starts_the_apis_before_the_web_app(public_server):
+    """The real server's log: the APIs were ready before the web app, each with its time."""
+    process = public_server["process"]
+    lines = []
+    while len(lines) < 20:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "网页界面已就绪" in line:
+            break
+    text = "".join(lines)
+    assert text.index("接口已就绪") < text.index("网页界面已就绪"), text
