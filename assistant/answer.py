@@ -301,14 +301,21 @@ class DefaultComposer:
                     continue
                 if query.month is not None and d.month is not None and d.month > query.month:
                     continue
-                if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL:
-                    continue
+                if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL and not query.terms:
+                    continue        # a subject's yearly duties are its time requirements too
                 rows.append((d.sort_key, d, m))
         rows.sort(key=lambda row: (row[0], row[2].number))
         if query.doc_field in ("earliest", "latest") and rows:
             edge = rows[0][0] if query.doc_field == "earliest" else rows[-1][0]
             rows = [row for row in rows if row[0] == edge]
         numbers = list(dict.fromkeys(m.number for _, _, m in rows))
+        if not rows and query.terms and not (query.year or query.annual or query.doc_field):
+            # the subject is in the plan, only without a time requirement: say so, citing it
+            about = [m.number for m in self.plan.measures if admits(m, query)]
+            if about:
+                terms = "、".join(f"“{t}”" for t in query.terms)
+                cited = "".join(f"【第{n}项】" for n in about[:8])
+                return self.t(query, "no_deadlines_about", terms=terms, count=len(about), cited=cited), about[:8]
         if not rows:
             return self.t(query, "no_deadlines"), []
         key = {"earliest": "deadline_earliest", "latest": "deadline_latest"}.get(query.doc_field, "deadline_summary")

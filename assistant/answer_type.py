@@ -31,7 +31,7 @@ NOT_IN_PLAN = frozenset({"progress", "money", "person", "law_text", "external_ev
 # the classifier's guess from the wording is not needed for them and is not counted.
 LINKED_KINDS = frozenset({"other_region", "other_period"})
 # Of those, the ones where a measure on the same topic still deserves a "partial" answer.
-PARTIAL_KINDS = frozenset({"progress", "money", "person", "statistics", "external_event"})
+PARTIAL_KINDS = frozenset({"progress", "money", "person", "statistics", "external_event", "law_text"})
 
 
 @dataclass(frozen=True)

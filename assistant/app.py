@@ -769,6 +769,8 @@ def _browse_tab(plan) -> None:
     #browse-card { max-height: calc(100vh - 32px); overflow-y: auto; }
     #browse-card mark { background: #ffe58f; color: inherit; padding: 0 1px; border-radius: 2px; }
     #browse-note { min-height: 1.5em; }
+    /* the measure number stays on one line ("第22项", not one character per line on phones) */
+    #browse-table tbody td:first-child, #browse-table thead th:first-child { white-space: nowrap; }
     </style>"""
     # After a click: bring the card into view when it is not wholly visible (narrow screens stack it
     # below the table and the tree).

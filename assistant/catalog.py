@@ -29,8 +29,13 @@ _KIND_MAP = {
     "central_stationed": UnitKind.CENTRAL, "people_org": UnitKind.INSTITUTION, "institution": UnitKind.INSTITUTION,
 }
 # Words that introduce a description of a unit by its work: "管文化旅游的那个厅", "负责统计的单位".
+# "负责网络安全和信息化的党委部门": a system word may stand between the work and the organ noun.
 _DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
-                          r"(?:那个|那家)?(厅|委|局|办|部门|单位|机关|院)")
+                          r"(?:那个|那家)?(党委|政府|人大|政协)?(委员会|厅|委|局|办公室|办|部门|单位|机关|院|机构)")
+# "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
+_WORK_ORGAN = re.compile(r"(机关|部门|机构)")
+# The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
+_SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
 _GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱|本)(?:个)?(市|县|区|乡镇|乡|镇|街道)")
 
 
@@ -76,6 +81,8 @@ class OrganCatalog:
         self.government_suffixes = tuple(local.get("government_suffixes", ()))
         self.bureau_suffixes = tuple(sorted(local.get("bureau_suffixes", ()), key=len, reverse=True))
         self.township_words = tuple(local.get("township_words", ()))
+        self._english = sorted(((e, o) for o in self.organs for e in o.english if len(e) >= 6),
+                               key=lambda pair: -len(pair[0]))
         self._aliases = sorted(((a, o) for o in self.organs for a in {o.name, *o.aliases} if len(a) >= 2),
                                key=lambda pair: -len(pair[0]))
 
@@ -97,16 +104,29 @@ class OrganCatalog:
                 found.append(LinkedUnit(name, unit.kind, name, "plan"))
         if found:
             return found
+        described = self.by_description(text)
         for alias, organ in self._aliases:
             if alias in text:
+                # "自治区人大那个负责法制工作的委员会": the alias only names the system the
+                # described organ belongs to, so the description is the more specific reading
+                if described is not None and any(alias in a for a in (described[0].name, *described[0].aliases)) \
+                        and described[0] is not organ:
+                    return [self._linked(described[0], "description", "|".join(dict.fromkeys((alias, *described[1].split("|")))))]
                 return [self._linked(organ, "alias", alias)]
         bare = self._bare_bureau(text)
         if bare is not None:
             return [self._linked(bare[0], "alias", bare[1])]
-        match = _DESCRIPTION.search(text)
-        described = self.by_description(text)
         if described is not None:
-            return [self._linked(described, "description", match.group(0))]
+            return [self._linked(described[0], "description", described[1])]
+        return []
+
+    def link_english(self, text: str) -> list[LinkedUnit]:
+        """The organ an English question names by one of its English names (longest name first)."""
+        lowered = text.lower()
+        for name, organ in self._english:
+            found = re.search(rf"\b{re.escape(name.lower())}\b", lowered)
+            if found:
+                return [self._linked(organ, "english", text[found.start():found.end()])]
         return []
 
     def _bare_bureau(self, text: str) -> tuple[Organ, str] | None:
@@ -123,15 +143,27 @@ class OrganCatalog:
         plan_name = organ.in_plan_form if organ.in_plan_form in units_by_name() else None
         return LinkedUnit(plan_name or organ.name, organ.unit_kind, plan_name, how, span=span)
 
-    def by_description(self, text: str) -> Organ | None:
-        """"管文化旅游的那个厅": the organ whose work words best cover the described work."""
+    def by_description(self, text: str) -> tuple[Organ, str] | None:
+        """"管文化旅游的那个厅", "负责网络安全和信息化的党委部门", "纪检监察机关": the organ whose
+        work words best cover the described work, within the system the text names (党委, 人大 …),
+        with the span that described it."""
         match = _DESCRIPTION.search(text)
-        if not match:
-            return None
-        described, noun = match.group(1), match.group(2)
+        if match:
+            described, system, noun = match.group(1), match.group(2), match.group(3)
+            system = system or next((w for w in _SYSTEM_KINDS if w in text[max(0, match.start() - 8):match.start()]), None)
+            organ = self._best_fit(described, noun, system)
+            if organ is None:
+                return None
+            qualifier = _qualifier(text[:match.start()], organ)
+            return organ, f"{qualifier}|{match.group(0)}" if qualifier else match.group(0)
+        return self._by_work_noun(text)
+
+    def _best_fit(self, described: str, noun: str, system: str | None) -> Organ | None:
         best, best_score = None, 0.0
-        for organ in self.organs:
+        for organ in self._within(system):
             if noun in "厅委局办院" and not organ.name.endswith(tuple(noun)) and noun != "办":
+                continue
+            if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
             words = (*organ.work, *organ.aliases)
             score = max((_overlap(described, w) for w in words), default=0.0)
@@ -140,6 +172,26 @@ class OrganCatalog:
             if score > best_score:
                 best, best_score = organ, score
         return best if best_score >= 0.5 else None
+
+    def _by_work_noun(self, text: str) -> tuple[Organ, str] | None:
+        """A work word of exactly one organ right before 机关/部门/机构 ("纪检监察机关")."""
+        for noun in _WORK_ORGAN.finditer(text):
+            before = text[:noun.start()]
+            system = next((w for w in _SYSTEM_KINDS if w in text), None)
+            owners = {o.name: o for o in self._within(system)
+                      for w in o.work if len(w) >= 2 and before.endswith(w)}
+            if len(owners) == 1:
+                organ = next(iter(owners.values()))
+                word = next(w for w in organ.work if before.endswith(w))
+                return organ, word + noun.group(1)
+        return None
+
+    def _within(self, system: str | None) -> tuple[Organ, ...]:
+        if system is None:
+            return self.organs
+        kinds = _SYSTEM_KINDS[system]
+        inside = tuple(o for o in self.organs if o.kind.startswith(kinds))
+        return inside or self.organs
 
     def _local(self, text: str) -> LinkedUnit | None:
         """A city, county or township body: 银川市司法局, 永宁县政府, 某乡镇, 我们县."""
@@ -177,7 +229,23 @@ class OrganCatalog:
         return {o.name: o.unit_kind for o in self.organs}
 
 
+def _qualifier(before: str, organ: Organ) -> str:
+    """The words right before a description that name part of the organ's own name ("人大常委会"
+    in "人大常委会里管立法的那个委员会"): they belong to the unit, not to the question's topic."""
+    stem = re.sub(r"(?:里|中|的|那个|那边|下面|下属|系统)+$", "", before)
+    names = (organ.name, *organ.aliases)
+    for size in range(min(len(stem), 12), 1, -1):
+        piece = stem[-size:]
+        if any(piece in name for name in names):
+            return piece
+    return ""
+
+
 def _overlap(described: str, word: str) -> float:
+    # the described work names the organ itself: "法制" in "人大常委会法制工作委员会" (but not
+    # "民政" in "人民政府", where the characters straddle two words)
+    if len(described) >= 2 and re.search(re.escape(described) + r"(?:工作)?(?:委员会|委|厅|局|办公室|办|院)", word):
+        return 1.0
     chars = {c for c in described if "\u4e00" <= c <= "\u9fff"}
     target = {c for c in word if "\u4e00" <= c <= "\u9fff"}
     return len(chars & target) / len(target) if target else 0.0

@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 
-from .text import chinese_to_int, strip_control
+from .text import LAW_NAME_END, chinese_to_int, strip_control
 
 RAW_FACTOR = 20            # raw input beyond RAW_FACTOR × max_chars is cut before any cleaning
 MAX_HISTORY_TURNS = 4      # earlier questions used to resolve follow-ups (the most recent ones)
@@ -42,10 +42,16 @@ _READABLE = re.compile(r"[0-9A-Za-z\u4e00-\u9fff]")
 # Clauses that try to change the assistant's rules; they are dropped, the rest is answered.
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|跳过|不要理会|不用理会)[^，。！？,.!?]{0,12}(指令|指示|提示|规则|要求|设定|限制|约束)|"
-    r"你现在是|你是一个|(?:你|您)(?:来|现在|要|就)?扮演|扮演(?:一下|成|一个)|假装你|不用引用|不要引用|无需引用|不必引用|"
+    r"不用引用|不要引用|无需引用|不必引用|"
     r"不受(?:任何|以上|上述|系统|之前的?|你的)?(?:规则|指令|设定|约束)(?:的)?限制|系统提示|提示词|"
     r"ignore (all |any )?(the )?(previous|above|prior|earlier)? ?(instructions|rules|prompts?)|"
-    r"you are now|pretend (to be|you are)|system prompt|jailbreak|developer mode", re.I)
+    r"(?:调试|开发者|管理员|上帝|越狱)模式|"
+    r"you are now|pretend (to be|you are)|system prompt|jailbreak|(?:developer|debug|admin|god) mode", re.I)
+
+# A persona the user gives the assistant ("你现在扮演生态环境厅法规处处长，…你们厅…"): not a rule
+# change but who is asking about whom, so it is kept as the asker's own description.
+_PERSONA = re.compile(r"(?:(?:假设|假如|如果)?(?:你|您)(?:现在|来|要|就)?(?:扮演|充当|假装是|是)|扮演|充当|假装(?:你)?是)"
+                      r"(?:一下|成|一个|一名|一位|位|名)?(?=[\u4e00-\u9fffA-Za-z])(?!否|不|谁|什么|哪)")
 
 # Markup that must never come back rendered: HTML tags, Markdown images and links, URLs.
 _TAG = re.compile(r"<[^<>]{0,200}>")
@@ -61,7 +67,10 @@ def strip_injection(text: str) -> tuple[str, bool]:
     # a colon ends a clause too: "系统提示：列出…" keeps the request after the framing
     clauses = re.split(r"(?<=[，。！？；：,.!?;:])", text)
     kept = [c for c in clauses if not _INJECTION.search(c)]
-    return "".join(kept).strip(" ，。,."), len(kept) != len(clauses)
+    injected = len(kept) != len(clauses)
+    kept = [_PERSONA.sub("我是", c, count=1) if re.match(r"\W*(?:假设|假如|如果|你|您|请你|请您|扮演|充当|假装)", c) else c
+            for c in kept]
+    return "".join(kept).strip(" ，。,."), injected
 
 
 class InputProblem(ValueError):
@@ -260,7 +269,7 @@ _NUMBER = r"[-−]?\s*(?:\d[\d,]*(?:\.\d+)?(?:[eE][+-]?\d+)?|[零〇一二两三
 _MEASURE_REF = re.compile(
     rf"第\s*({_NUMBER})\s*(?:项措施|项任务|个措施|号措施|个任务|项|条)|"
     rf"\bmeasures?\s*(?:no\.?|number|#)?\s*({_NUMBER})(?![\d.])", re.I)
-_LAW_BEFORE = re.compile(r"(》|法|条例|规定|办法|纲要)\s*$")
+_LAW_BEFORE = re.compile(LAW_NAME_END + r"\s*$")
 
 
 def _measure_number(token: str) -> int | None:

@@ -57,7 +57,7 @@ ENGLISH_GLOSSARY: dict[str, str] = {
     "big data": "大数据", "artificial intelligence": "人工智能", "cloud": "云计算", "e-government": "政务服务",
     "government services": "政务服务", "one-stop": "一网通办", "cross-province": "跨省通办",
     "discretion": "裁量", "discretionary": "裁量", "fines": "罚款", "penalties": "处罚", "punishment": "处罚",
-    "minor violations": "轻微违法", "report": "报告", "annual": "每年", "every year": "每年",
+    "minor violations": "轻微违法", "report": "报告", "annual": "每年", "every year": "每年", "per year": "每年", "each year": "每年", "a year": "每年",
     "study": "学法", "lectures": "讲座", "theory": "理论研究", "research": "研究", "publicity": "宣传",
     "commendation": "表彰", "rewards": "奖励", "awards": "表彰", "demonstration": "示范创建",
     "civil code": "民法典", "constitution": "宪法", "bond": "债务", "debt": "债务", "contracts": "违约",
@@ -82,9 +82,15 @@ EN_UNIT_NAMES: dict[str, str] = {
 
 def translate_english(question: str) -> str:
     """Append Chinese equivalents of known English terms so lexical search can match."""
-    lowered = question.lower()
-    extra = [zh for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()
-             if re.search(rf"\b{re.escape(en)}(s|es)?\b", lowered)]
+    # "law-enforcement officer" is "law enforcement officers"; singular and plural are one entry
+    lowered = re.sub(r"(?<=\w)-(?=\w)", " ", question.lower())
+
+    def used(en: str) -> bool:
+        en = en.lower().replace("-", " ")
+        stem = en[:-1] if en.endswith("s") and not en.endswith("ss") else en
+        return re.search(rf"\b{re.escape(stem)}(s|es)?\b", lowered) is not None
+
+    extra = [zh for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items() if used(en)]
     return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
@@ -109,6 +115,17 @@ def plan_terms(plan: Plan) -> set[str]:
     for s in plan.sections:
         terms.update(w for w in re.split(r"[，、“”]", s.title) if 2 <= len(w) <= 8)
     return terms
+
+
+# Terms of the plan that jieba's dictionary splits but that name one thing.
+KEY_TERMS = frozenset({"行政复议委员会", "告知承诺制", "出庭应诉", "法治政府", "行政裁决", "行政执法", "规范性文件",
+                       "重大行政决策", "合法性审查", "法律顾问", "公职律师", "政务公开", "政务诚信", "营商环境"})
+
+
+def key_terms(plan: Plan) -> set[str]:
+    """The plan's terms kept whole by the tokenizer: its quoted phrases, document names and
+    section-title words (``plan_terms``) and ``KEY_TERMS``."""
+    return plan_terms(plan) | KEY_TERMS
 
 
 def _pos_tokenizer(tokenizer):
@@ -139,17 +156,21 @@ class Tokenizer:
         import logging
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
-        words = {a for u in UNITS for a in (u.name, *u.aliases)}
-        words |= {a for d in DESIGNATIONS for a in (d.name, *d.aliases)}
-        words |= plan_terms(plan)
-        words |= {"行政复议委员会", "告知承诺制", "出庭应诉", "法治政府", "行政裁决", "行政执法", "规范性文件",
-                  "重大行政决策", "合法性审查", "法律顾问", "公职律师", "政务公开", "政务诚信", "营商环境"}
+        names = {a for u in UNITS for a in (u.name, *u.aliases)}
+        names |= {a for d in DESIGNATIONS for a in (d.name, *d.aliases)}
+        terms = key_terms(plan) - names
         self._pos = _pos_tokenizer(self._jieba)
         with self._lock:
             self._jieba.initialize()
-            for word in words:
+            for word in names:
                 if len(word) >= 2:
                     self._jieba.add_word(word, freq=50000)
+            # the plan's own terms are what its questions are about: tagged as proper nouns, so
+            # that topic detection and the scope check count them (jieba tags words added
+            # without a tag "x", which neither counts)
+            for word in terms:
+                if len(word) >= 2:
+                    self._jieba.add_word(word, freq=50000, tag="nz")
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech flag) pairs from jieba's tagger over the same dictionary."""

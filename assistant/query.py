@@ -123,7 +123,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     if s.bad_structure:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None)
 
-    listing = sum(types.get(label, 0.0) for label in LIST_TYPES) >= 0.5
+    # "which measures mention X" wants every place, whatever the classifier makes of its wording
+    listing = sum(types.get(label, 0.0) for label in LIST_TYPES) >= 0.5 or (s.plural and s.mentions)
     wanted = max(types, key=types.get) if types else ""
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms
@@ -133,7 +134,10 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     listed = types.get("duty_list", 0.0) + types.get("measure_list", 0.0) >= 0.5   # a count over a subject is a statistic
     # a year or a ranking names a time; "每年" alone may only be how often something is done
     dated = s.year is not None or s.extreme is not None or (s.dated and not subject)
-    if (dated or (s.annual and listed)) and not s.unknown and (listed or s.extreme or not subject):
+    # "X有哪些时间节点": every deadline about a subject, not the one best measure
+    subject_deadlines = subject and bool(s.terms) and s.plural and "deadline" in s.asks and not s.units and not within
+    if (dated or (s.annual and listed) or subject_deadlines) and not s.unknown and (listed or s.extreme or not subject
+                                                                                    or subject_deadlines):
         # what is due, within every other constraint named (unit, role, part, subject)
         return base.but(intent=Intent.DEADLINES, doc_field=s.extreme, terms=terms if subject else ())
     if not subject and (s.has_deadline or ((listed or within) and "deadline" in s.asks and not s.units)):
@@ -165,7 +169,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if listing or not (subject or s.unknown):
             return base.but(intent=Intent.UNIT)
         return base
-    if listing and s.terms and not s.english and not s.units:
+    if listing and s.terms and not s.english and not s.units and not s.unknown:
+        # a topic noun the plan never uses leaves only the question's framing words to list by;
+        # search and its scope check judge such a question instead
         return base.but(intent=Intent.LIST, terms=s.terms)
     return base
 

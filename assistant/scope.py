@@ -27,6 +27,8 @@ OTHER_REGIONS = (
 
 # Kinds of answer the plan never contains, whatever the subject: prices and sums of money,
 # people's names, contact details, sign-up arrangements.
+# How much money: the plan sets funding duties but no sums ("经费每年给多少钱" is about funding).
+AMOUNT_ASK = re.compile(r"多少钱|拨了?多少|金额是(?:多少)?")
 UNANSWERABLE = re.compile(
     r"多少钱|价格|单价|价钱|票价|工资|薪资|薪水|拨了?多少|金额是|报名|电话|地址|办公时间|几点上班|"
     r"(厅长|局长|书记|主任|主席|院长|市长|县长)(是谁|叫什么)|姓名|"
@@ -111,6 +113,12 @@ class ScopeGuard:
         if lexical_top is not None and lexical_top < t.min_lexical and dense_top < t.strong_dense:
             return verdict(False)
         return verdict(True)
+
+    def judge_topic(self, text: str, dense_top: float, names_units: bool = False,
+                    lexical_top: float | None = None) -> ScopeVerdict:
+        """`judge` on what the question is about, without the words that ask for a sum
+        ("…经费每年给多少钱" is about 经费); prices, salaries and contacts still refuse."""
+        return self.judge(AMOUNT_ASK.sub(" ", text), dense_top, names_units, lexical_top)
 
     def _unknown_noun(self, unknown: tuple[str, ...]) -> bool:
         """A noun the plan never uses names a topic outside it (护照, GDP, 资金)."""

@@ -209,8 +209,16 @@ class Assistant:
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
         if asked.probability >= ANSWERABILITY_MIN and not query.scope and _states_a_request(query.text):
             # the question wants something the plan never holds (a sum, progress, another law …)
-            if asked.label in PARTIAL_KINDS and verdict.covered and hits:
-                number = hits[0].number
+            if verdict.reason == "unanswerable" and asked.label != "person":
+                verdict = self.scope.judge_topic(query.text, dense_top, bool(query.units), lexical_top)
+            # partial only with a measure among the best that uses the question's own terms (for
+            # the text of a law: that law's name), so that it is about the same thing
+            evidence = _law_names(query.text) if asked.label == "law_text" else \
+                plan_terms_in(query.text, self.plan, self.tokenizer)
+            about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)
+                     and (asked.label != "money" or _MONEY_WORDS.search(self.plan.measure(h.number).body))]
+            if asked.label in PARTIAL_KINDS and verdict.covered and about:
+                number = about[0]
                 text = self.composer.partial(number, query, asked.label)
                 return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
                               intent=query.intent.value, measures=[number], units=list(query.units),
@@ -243,6 +251,26 @@ class Assistant:
 _DOCUMENT_FIELDS = {"doc-guiding-thought": "guiding_thought", "doc-overall-goals": "overall_goals",
                     "doc-preamble": "preamble", "doc-closing": "closing", "doc-header": "title"}
 DOCUMENT_MARGIN = 0.003   # a document paragraph must match better than every measure
+
+
+# A measure that speaks of money: for a question about a sum, the plan's funding duty is related
+# ("经费列入年度财政预算"), a measure about uniforms is not.
+_MONEY_WORDS = re.compile(r"经费|预算|资金|财政|报酬|薪酬|费用|投入")
+
+
+def _law_names(text: str) -> list[str]:
+    """Every way the text may name a law or document: each run of three to fourteen characters
+    ending in a law's suffix ("民法典", "行政复议条例", "自治区行政复议条例"). A measure that
+    uses one of them is about that law."""
+    names = []
+    for suffix in re.finditer(r"(?:条例|办法|细则|法|典)(?!规|治|律|院|定|人)", text):
+        end = suffix.end()
+        for size in range(3, 15):
+            piece = text[max(0, end - size):end]
+            if len(piece) < size or not re.fullmatch(r"[\u4e00-\u9fff]+", piece):
+                break
+            names.append(piece)
+    return names
 
 
 def _states_a_request(text: str) -> bool:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .homophones import HomophoneIndex, cache_key, load_or_build
-from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, translate_english
+from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, key_terms, translate_english
 from .normalize import normalize_question
 from .records import Plan, Role
-from .text import chinese_to_int, fold_for_match
+from .text import LAW_NAME_END, chinese_to_int, fold_for_match
 from .units import all_aliases, find_units_in_text
 
 _CN = "零〇一二两三四五六七八九十百"
@@ -43,9 +43,11 @@ YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月)?")
 # 今年/明年/去年/前年/后年, read against today's date
 RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
 _RELATIVE_RE = re.compile("|".join(RELATIVE_YEARS))
-LAW_ARTICLE = re.compile(r"(》|法|条例|规定|办法|纲要)\s*第\s*[0-9零〇一二两三四五六七八九十百]+\s*条")
+LAW_ARTICLE = re.compile(LAW_NAME_END + r"\s*第\s*[0-9零〇一二两三四五六七八九十百]+\s*条")
 LAST_RE = re.compile(r"最后一(个)?(部分|章|节|小节|项|条)|last (part|section|measure)", re.I)
-STRUCTURE_CUE = re.compile(r"部分|章|节|板块|section|part", re.I)
+# "部分", or 章/节/块 as a noun after a determiner ("那一节", "这章", "小节"), not inside
+# "规章", "环节", "时间节点"
+STRUCTURE_CUE = re.compile(r"部分|板块|(?:这|那|哪|本|该|每|一|几|小)(?:一)?(?:个)?(?:章|节|块)|section|part", re.I)
 
 # The document's own paragraphs and header fields, each named by the words people use for it.
 DOC_FIELDS = (
@@ -73,7 +75,7 @@ DOC_FIELDS = (
 )
 
 # Which fields of a measure a question asks about (several may be asked at once).
-DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|(?:截止|完成)?(?:时间|日期)|截止|时限|时间节点|底前|啥时候|期限|"
+DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
                           r"\bwhen\b|deadline|by when", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪个单位|哪些单位|哪些部门|哪个部门|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
@@ -83,7 +85,9 @@ TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|�
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
              (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
              (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
+_ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办)"
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
+                         rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
 # Ranking by deadline: the earliest or the latest.
 EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
@@ -100,6 +104,13 @@ TARGET_KIND_RE = re.compile(r"百分比|百分之|比例|percentage", re.I)
 TARGET_WORD_RE = re.compile(r"(量化|数字|数量|百分比|数值)(指标|要求|目标)|指标|numeric targets?", re.I)
 COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条)?\s*(措施|任务|部分|节|小节|举措|项|条|章|板块)|"
                       r"how many (measures|parts|sections)", re.I)
+# Asks for several measures at once ("哪些条款提到…", "有哪几项", "列出…", "which measures"): the
+# plural interrogative or a request to enumerate, in any phrasing of the question.
+PLURAL_RE = re.compile(r"哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|"
+                       r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
+                       r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
+# Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
+MENTION_RE = re.compile(r"出现|提到|提及|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
 
 # Words that frame a question without naming its topic (removed when looking for a topic).
@@ -108,7 +119,7 @@ _FRAMING = re.compile(
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
     r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
-    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|"
+    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
@@ -117,6 +128,10 @@ _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|un
 _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并且 的 了 都 有关 相关 方面 提到 涉及 关于 讲到 写到 "
                             "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
+# The asker introducing themself, up to the end of that clause: "我是司法厅法规处的干部，".
+_SELF_INTRO = re.compile(r"^\W*(?:我|本人|咱)(?:是|在|来自|作为)[^，。？！,.?!；;]{1,30}[，。！,.!；;]")
+# Head nouns that add nothing to the word before them ("行政复议工作", "普法任务").
+_GENERIC_HEADS = frozenset("工作 任务 措施 举措 事情 内容 方面 情况".split())
 _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 
 
@@ -153,6 +168,8 @@ class Slots:
     doc_field: str | None = None
     target: str | None = None                   # "100%", "60学时", "%" or "" (any target)
     count: bool = False                         # asks how many
+    plural: bool = False                        # asks which (several) measures
+    mentions: bool = False                      # asks where the plan mentions something
     has_deadline: bool = False                  # only measures that carry a deadline
     asks: frozenset = frozenset()               # {"deadline", "units", "target"}
 
@@ -171,7 +188,7 @@ class Slots:
                 "doc": float(self.doc_field is not None), "target": float(self.target is not None),
                 "count": float(self.count), "ask_deadline": float("deadline" in self.asks),
                 "ask_units": float("units" in self.asks), "ask_target": float("target" in self.asks),
-                "english": float(self.english)}
+                "english": float(self.english), "plural": float(self.plural)}
 
 
 def _number(token: str) -> int | None:
@@ -217,7 +234,7 @@ def homophone_index(plan: Plan) -> HomophoneIndex:
 
     def build() -> HomophoneIndex:
         import jieba
-        words = set(all_aliases())
+        words = set(all_aliases()) | key_terms(plan)      # terms jieba's own dictionary would split
         for m in plan.measures:
             words.update(jieba.lcut(m.text))
         for s in plan.sections:
@@ -254,7 +271,17 @@ def topic_words(text: str, tokenizer) -> list[str]:
     for english in sorted(EN_UNIT_NAMES, key=len, reverse=True):
         stripped = re.sub(rf"\b{re.escape(english)}\b", " ", stripped, flags=re.I)
     stripped = _EN_ORG_WORDS.sub(" ", stripped)
+    # a common noun with a framing word only as its modifier ("身份证", "工作日") names a thing of
+    # its own; one headed by a framing word ("硬任务", "保护措施") is still framing
+    kept = [w for w, flag in tokenizer.tagged(stripped)
+            if flag == "n" and len(w) >= 3 and _FRAMING.match(w) and not _FRAMING_ONLY.fullmatch(w)
+            and not re.search(rf"(?:{_FRAMING.pattern})$", w)] \
+        if tokenizer is not None else []
+    for number, word in enumerate(kept):
+        stripped = stripped.replace(word, f"\0{number}\0", 1)
     stripped = _FRAMING.sub(" ", stripped)
+    for number, word in enumerate(kept):
+        stripped = stripped.replace(f"\0{number}\0", f" {word} ")
     if tokenizer is None:
         return re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}", stripped)
     # Only substantive words name a topic: nouns, verbal nouns, adjectives, idioms, Latin words.
@@ -267,21 +294,51 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i:i + 2] for i in range(len(chars) - 1)}
 
 
+_CUE_BEFORE = re.compile(r"([\u4e00-\u9fff“”\"+]{2,16}?)(?:(?:这|那)?(?:一)?(?:个)?(?:部分|板块)|"
+                         r"(?:这|那|一)(?:一)?(?:个)?(?:章|节|块))")
+
+
 def title_match(text: str, plan: Plan) -> tuple[int | None, int | None]:
-    """A part or section named by its title ("“放管服”改革那一节")."""
+    """A part or section named by its title ("“放管服”改革那一节", "数字法治政府这一部分",
+    "行政复议那一节"). "节" asks for a section and "部分"/"章" for a part.
+
+    Titles are two clauses ("健全…体系，全面建设数字法治政府") and people name one clause or a
+    short name, so a title matches when the question uses most of one clause's character pairs,
+    or when the words just before "部分/节" occur in that title alone."""
+    sections = [((None, s.number), s.title) for s in plan.sections]
+    parts = [((p.number, None), p.title) for p in plan.parts]
+    if re.search(r"节|section", text, re.I):
+        preferred = sections
+    elif re.search(r"部分|章|\bpart", text, re.I):
+        preferred = parts
+    else:
+        preferred = sections + parts
+    # the kind the question names first; people do mix up 部分 and 节
+    found = _title_among(text, preferred)
+    return found if found != (None, None) or len(preferred) == len(sections) + len(parts) else \
+        _title_among(text, sections + parts)
+
+
+def _title_among(text: str, candidates: list) -> tuple[int | None, int | None]:
     grams = _bigrams(text)
     best, best_score = (None, None), 0.0
-    for section in plan.sections:
-        title = _bigrams(section.title)
-        score = len(title & grams) / max(len(title), 1)
-        if score > best_score:
-            best, best_score = (None, section.number), score
-    for part in plan.parts:
-        title = _bigrams(part.title)
-        score = len(title & grams) / max(len(title), 1)
-        if score > best_score:
-            best, best_score = (part.number, None), score
-    return best if best_score >= 0.5 else (None, None)
+    for key, title in candidates:
+        for clause in [title, *re.split(r"[，,；;]", title)]:
+            pairs = _bigrams(clause)
+            shared = len(pairs & grams)
+            score = shared / max(len(pairs), 1) if shared >= 3 else 0.0
+            if score > best_score:
+                best, best_score = key, score
+    if best_score >= 0.5:
+        return best
+    named = _CUE_BEFORE.search(text)
+    if named:
+        phrase = _bigrams(re.sub(r"^.*?(?:在|看看|讲讲|说说|关于)", "", named.group(1)))
+        if len(phrase) >= 3:
+            whole = [key for key, title in candidates if phrase <= _bigrams(title)]
+            if len(whole) == 1:
+                return whole[0]
+    return (None, None)
 
 
 def document_frequency(word: str, plan: Plan) -> int:
@@ -325,6 +382,8 @@ def plan_terms_in(text: str, plan: Plan, tokenizer=None) -> tuple[str, ...]:
             piece = "".join(run)
             if any(w in _FUNCTION_WORDS for w in run) or not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", piece):
                 continue
+            if len(run) > 1 and run[-1] in _GENERIC_HEADS:
+                continue        # "行政复议工作" names 行政复议; a generic head noun only narrows by accident
             if piece in corpus and 0 < document_frequency(piece, plan) <= limit:
                 found.append(piece)
                 taken = j - i
@@ -368,7 +427,7 @@ def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tupl
     words that named or described a catalog unit (they are not the question's topic).
     The one unit-linking function used everywhere."""
     units = tuple(find_units_in_text(text)) + (_english_units(text) if english else ())
-    linked = catalog.link(text) if catalog is not None and not english else []
+    linked = [] if catalog is None else catalog.link_english(text) if english else catalog.link(text)
     local = [u for u in linked if u.how == "local"]
     if local:
         # a city, county or township body outranks the plan's generic 市县政府 reading
@@ -412,9 +471,12 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
             sections = [len(plan.sections)]
         elif re.search(r"部分|章|part", last.group(0), re.I):
             parts = [len(plan.parts)]
+    title_named = ""
     if not parts and not sections and STRUCTURE_CUE.search(text):
         part, section = title_match(text, plan)
         parts, sections = ([part] if part else []), ([section] if section else [])
+        named = _CUE_BEFORE.search(text) if part or section else None
+        title_named = named.group(0) if named else ""      # "政府机构职能和营商环境那部分" names the part
     bad_structure = any(p > len(plan.parts) for p in parts) or any(s > len(plan.sections) for s in sections)
 
     years = _years(text, today)
@@ -428,14 +490,17 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I) else "earliest"
 
     units, unlisted, unit_words = link_units(text, english, catalog)
-    # what the other slots consumed (the unit's words, years, target kinds …) is not the topic
-    rest = text
+    # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
+    # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
+    rest = _SELF_INTRO.sub(" ", text) if units else text
     for word in sorted(unit_words, key=len, reverse=True):
         rest = rest.replace(word, " ")
     for pattern in _SLOT_SPANS:
         rest = pattern.sub(" ", rest)
     for alias in _aliases_longest_first():
         rest = rest.replace(alias, " ")
+    if title_named:
+        rest = rest.replace(title_named, " ")
     for number in parts:                    # a part or section named by number and title
         if 1 <= number <= len(plan.parts):
             rest = _without_title_words(rest, plan.part(number).title)
@@ -473,7 +538,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
         unknown=tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0) if not english else (),
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
-        has_deadline=bool(HAS_DEADLINE_RE.search(text)),
+        has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
+        mentions=bool(MENTION_RE.search(text)),
         asks=frozenset(asks))
 
 
@@ -483,5 +549,6 @@ def slots_version() -> str:
     import hashlib
     from pathlib import Path
     here = Path(__file__).resolve().parent
-    sources = [here / "slots.py", here / "catalog.py", here / "units.py", here / "data" / "organs.json"]
+    sources = [here / "slots.py", here / "catalog.py", here / "units.py", here / "lexicon.py", here / "homophones.py",
+               here / "data" / "organs.json"]
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources if p.exists())).hexdigest()[:16]

@@ -141,3 +141,8 @@ def clauses(text: str) -> list[str]:
     if start < len(text):
         pieces.append(text[start:])
     return pieces
+
+
+# How the name of a law or document ends: "…法第20条", "民法典第1034条", "《…》第3条" cite an
+# article of it, not a measure of the plan.
+LAW_NAME_END = r"(?:》|法|典|条例|规定|办法|细则|纲要|决定|意见)"
