@@ -118,6 +118,13 @@ class DefaultComposer:
                 lines.append(self.deadline_line(m, query))
         return "\n\n".join(lines)
 
+    @staticmethod
+    def lacks_asked(m: Measure, query: Query) -> bool:
+        """The question asks for a date or a number that measure `m` does not set: the plan
+        touches the topic but does not hold what is asked (partial coverage)."""
+        asks_a_value = Asks.DEADLINE in query.asks or Asks.TARGET in query.asks
+        return asks_a_value and Asks.UNITS not in query.asks and not m.deadlines and not m.targets
+
     def _direct_lines(self, m: Measure, query: Query) -> list[str]:
         """The direct answer first when the question asks for a date, a unit or a number."""
         lines = []
@@ -299,8 +306,8 @@ class DefaultComposer:
                     continue
                 if query.year is not None and d.year != query.year:
                     continue
-                if query.month is not None and d.month is not None and d.month > query.month:
-                    continue
+                if query.month is not None and (d.month or 12) > query.month:
+                    continue        # "2022年底前" is due in December
                 if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL and not query.terms:
                     continue        # a subject's yearly duties are its time requirements too
                 rows.append((d.sort_key, d, m))

@@ -30,8 +30,9 @@ _KIND_MAP = {
 }
 # Words that introduce a description of a unit by its work: "管文化旅游的那个厅", "负责统计的单位".
 # "负责网络安全和信息化的党委部门": a system word may stand between the work and the organ noun.
-_DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
-                          r"(?:那个|那家)?(党委|政府|人大|政协)?(委员会|厅|委|局|办公室|办|部门|单位|机关|院|机构)")
+_DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
+                          r"(?:那个|那家)?(党委|政府|人大|政协)?"
+                          r"(委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|厅|委|局|办|院|部)")
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
 _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
@@ -161,7 +162,7 @@ class OrganCatalog:
     def _best_fit(self, described: str, noun: str, system: str | None) -> Organ | None:
         best, best_score = None, 0.0
         for organ in self._within(system):
-            if noun in "厅委局办院" and not organ.name.endswith(tuple(noun)) and noun != "办":
+            if noun in "厅委局办院部" and not organ.name.endswith(tuple(noun)) and noun != "办":
                 continue
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
@@ -232,7 +233,7 @@ class OrganCatalog:
 def _qualifier(before: str, organ: Organ) -> str:
     """The words right before a description that name part of the organ's own name ("人大常委会"
     in "人大常委会里管立法的那个委员会"): they belong to the unit, not to the question's topic."""
-    stem = re.sub(r"(?:里|中|的|那个|那边|下面|下属|系统)+$", "", before)
+    stem = re.sub(r"(?:里|中|的|那个|那边|下面|下属|系统|专门|具体|主要)+$", "", before)
     names = (organ.name, *organ.aliases)
     for size in range(min(len(stem), 12), 1, -1):
         piece = stem[-size:]

@@ -129,7 +129,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms
     within = part is not None or section is not None
-    if s.count and wanted == "count" and not (s.units or s.time or within or subject):
+    if s.count and wanted == "count" and not (s.units or s.time or within or subject or s.has_deadline):
         return base.but(intent=Intent.STRUCTURE, doc_field="counts", part=None, section=None)
     listed = types.get("duty_list", 0.0) + types.get("measure_list", 0.0) >= 0.5   # a count over a subject is a statistic
     # a year or a ranking names a time; "每年" alone may only be how often something is done

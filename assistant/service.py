@@ -243,8 +243,10 @@ class Assistant:
         numbers = _select(hits)
         text = self.composer.search_answer(numbers, query)
         about = numbers + [h.number for h in hits if h.number not in numbers]
+        lacking = bool(numbers) and self.composer.lacks_asked(self.plan.measure(numbers[0]), query)
         answer = Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
-                        intent=query.intent.value, measures=about, units=list(query.units))
+                        intent=query.intent.value, measures=about, units=list(query.units),
+                        coverage="partial" if lacking else "full")
         return answer, [h.number for h in hits[:5]]
 
 

@@ -39,7 +39,7 @@ SECTION_PATTERNS = (
     re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*(?:节|小节|个小标题)"),
     re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
 )
-YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月)?")
+YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月|(上半年|年中))?")
 # 今年/明年/去年/前年/后年, read against today's date
 RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
 _RELATIVE_RE = re.compile("|".join(RELATIVE_YEARS))
@@ -77,9 +77,9 @@ DOC_FIELDS = (
 # Which fields of a measure a question asks about (several may be asked at once).
 DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
                           r"\bwhen\b|deadline|by when", re.I)
-UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪个单位|哪些单位|哪些部门|哪个部门|"
+UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪(?:个|些|几个)(?:单位|部门)|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
-TARGET_ASK = re.compile(r"多少|多长|多久|期限|几(个|次|期|天|日|小时|学时|项)|百分之|比例|出庭率|答复率|不少于|至少|"
+TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这])几(个|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
                         r"\bhow (many|much|long)\b", re.I)
 # 参与 is read as "involved in any role"; only the plan's own role words filter by role.
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
@@ -91,10 +91,11 @@ ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角�
                          r"any role|all roles|\bor\b", re.I)
 # Ranking by deadline: the earliest or the latest.
 EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
-                        r"(截止|到期|期限|时限)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
+                        r"(截止|到期|期限|时限|时间|节点|日期)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
                         r"(earliest|latest|last) deadline", re.I)
 # A filter on measures that carry a deadline at all ("带截止时间的任务", "规定了完成时限的措施").
-HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?)[^，。？]{0,4}(?:截止|完成)?(?:时间|期限|时限|时间节点|日期)的|"
+HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写了|写明了?|标了|注明了?)[^，。？]{0,4}(?:截止|完成)?"
+                             r"(?:时间|期限|时限|时间节点|日期)的|"
                              r"with (?:a )?deadlines?", re.I)
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
 DATED_RE = re.compile(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)")
@@ -106,7 +107,7 @@ COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条
                       r"how many (measures|parts|sections)", re.I)
 # Asks for several measures at once ("哪些条款提到…", "有哪几项", "列出…", "which measures"): the
 # plural interrogative or a request to enumerate, in any phrasing of the question.
-PLURAL_RE = re.compile(r"哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|"
+PLURAL_RE = re.compile(r"哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
                        r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
@@ -119,7 +120,7 @@ _FRAMING = re.compile(
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
     r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
-    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|"
+    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
@@ -128,6 +129,8 @@ _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|un
 _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并且 的 了 都 有关 相关 方面 提到 涉及 关于 讲到 写到 "
                             "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
+ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
+_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
 # The asker introducing themself, up to the end of that clause: "我是司法厅法规处的干部，".
 _SELF_INTRO = re.compile(r"^\W*(?:我|本人|咱)(?:是|在|来自|作为)[^，。？！,.?!；;]{1,30}[，。！,.!；;]")
 # Head nouns that add nothing to the word before them ("行政复议工作", "普法任务").
@@ -442,7 +445,9 @@ def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tupl
 
 def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
     """Every (year, month) the text names, relative years read against `today`."""
-    found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in YEAR_RE.finditer(text)]
+    # "上半年"/"年中" is the end of June
+    found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else 6 if m.group(3) else None)
+             for m in YEAR_RE.finditer(text)]
     if not found:       # "今年（2022年）": a year written out wins over today's
         found = [(today.year + RELATIVE_YEARS[m.group(0)], None) for m in _RELATIVE_RE.finditer(text)]
     return found
@@ -515,6 +520,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         if tokenizer is not None and not english else set(topic)   # glossary words name subjects
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
         if not english else ()
+    # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
+    quoted = tuple(q for q in _QUOTED.findall(text) if fold_for_match(q) in _folded_corpus(plan)
+                   and not _FRAMING_ONLY.fullmatch(q) and not ROLE_CLAUSE_WORDS.search(q)
+                   and not any(q in w for w in unit_words) and not any(a in q for a in _aliases_longest_first()))
+    terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
 
     doc_field = next((name for name, pattern in DOC_FIELDS if pattern.search(text)), None)
     value = TARGET_VALUE_RE.search(text)
