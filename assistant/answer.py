@@ -120,10 +120,20 @@ class DefaultComposer:
 
     @staticmethod
     def lacks_asked(m: Measure, query: Query) -> bool:
-        """The question asks for a date or a number that measure `m` does not set: the plan
-        touches the topic but does not hold what is asked (partial coverage)."""
+        """The question asks for a date or a number that measure `m` does not set, a number in
+        a measure word it never states a number in ("赔几倍"), or an attribute the plan never
+        names ("什么颜色"): the plan touches the topic but does not hold what is asked."""
+        if query.attribute:
+            return True
+        if query.quantity_word:
+            return not states_quantity(m.text, query.quantity_word)
         asks_a_value = Asks.DEADLINE in query.asks or Asks.TARGET in query.asks
         return asks_a_value and Asks.UNITS not in query.asks and not m.deadlines and not m.targets
+
+    def lacking_line(self, m: Measure, query: Query) -> str:
+        """Says what the measure does not state, for the asks that `_direct_lines` does not cover."""
+        asked = query.attribute or (query.quantity_word and f"几{query.quantity_word}")
+        return self.t(query, "no_asked_value", number=m.number, asked=asked) if asked else ""
 
     def _direct_lines(self, m: Measure, query: Query) -> list[str]:
         """The direct answer first when the question asks for a date, a unit or a number."""
@@ -148,7 +158,10 @@ class DefaultComposer:
     def search_answer(self, numbers: list[int], query: Query) -> str:
         lines = []
         if numbers:
-            lines.extend(self._direct_lines(self.plan.measure(numbers[0]), query))
+            first = self.plan.measure(numbers[0])
+            lines.extend(self._direct_lines(first, query))
+            if (query.attribute or query.quantity_word) and self.lacks_asked(first, query):
+                lines.insert(0, self.lacking_line(first, query))
         lines.append(self.t(query, "search_intro"))
         for rank, number in enumerate(numbers):
             m = self.plan.measure(number)
@@ -486,6 +499,7 @@ class DefaultComposer:
             "recipients": doc.notice.splitlines()[0].rstrip("：:") if doc.notice else "",
             "publication": doc.publication_note.strip("（）()"),
             "issuers_short": "、".join(re.findall(r".+?办公厅", doc.notice_title.split("关于")[0])),
+            "approval": next(iter(re.findall(r"[^，。\n]*同意[^，。\n]*", doc.notice)), ""),
         }
         return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
 
@@ -517,6 +531,18 @@ class DefaultComposer:
             return self.t(query, "out_of_range_measure", number=query.out_of_range, total=len(self.plan.measures))
         return self.t(query, "out_of_range_structure", parts=len(self.plan.parts),
                       sections=len(self.plan.sections))
+
+
+# Measure words that count the same thing ("30日" answers "多少天").
+_SAME_MEASURE_WORD = {"天": "天|日|工作日", "日": "天|日|工作日", "周": "周|星期"}
+
+
+def states_quantity(text: str, word: str) -> bool:
+    """Whether the text states a number in the measure word (a year like 2022年 is a date,
+    not a number of years)."""
+    words = _SAME_MEASURE_WORD.get(word, re.escape(word))
+    number = r"(?<![0-9])(?:[0-9]{1,3}(?:\.[0-9]+)?|[一二两三四五六七八九十百千]+)(?:个)?"
+    return bool(re.search(rf"{number}(?:{words})", text))
 
 
 def admits(m: Measure, query: Query) -> bool:

@@ -474,6 +474,8 @@ class FactChecker:
         stripped = text.strip()
         if not stripped or stripped.endswith(("：", ":")) or re.fullmatch(r"[\W_]*", stripped):
             return False
+        if stripped.strip("*_ ").endswith(("？", "?")):
+            return False        # a question (echoed above its answer) asserts nothing
         return bool(dates_in(stripped) or quantities_in(stripped) or unit_claims(stripped))
 
     def _problems(self, text: str, source: _Source, structural: bool = True, listed: int = 0) -> list[Problem]:

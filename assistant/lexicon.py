@@ -91,12 +91,20 @@ def translate_english(question: str) -> str:
         return re.search(rf"\b{re.escape(stem)}(s|es)?\b", lowered) is not None
 
     extra = [zh for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items() if used(en)]
+    # Chinese the asker wrote into the English question ("committee (行政复议委员会)") is the
+    # plan's own term: it leads the terms
+    extra = re.findall(r"[\u4e00-\u9fff]{2,}", question) + extra
     return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
 def is_english(text: str) -> bool:
     # markup and links are not language: "<b>粗体</b>" is a Chinese question
     text = re.sub(r"<[^>]*>|https?://\S+|&\w+;", " ", text)
+    # a Chinese term glossed in brackets or quotes ("… committee (行政复议委员会)?") is cited, not
+    # the language the question is written in
+    glossed = re.sub(r"[（(“\"「『]\s*[\u4e00-\u9fff]+\s*[）)”\"」』]", " ", text)
+    if glossed != text and not re.search(r"[\u4e00-\u9fff]", glossed):
+        text = glossed
     letters = sum(ch.isascii() and ch.isalpha() for ch in text)
     cjk = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
     # a Chinese question with an English tail ("…什么时候建立 please answer in detail") is Chinese:

@@ -64,7 +64,11 @@ def strip_latin_wrapping(text: str) -> str:
     """A Chinese question keeps its Chinese: the language is decided by what it asks about."""
     if sum("\u4e00" <= ch <= "\u9fff" for ch in text) < 6:
         return text
-    return _LATIN_HEAD.sub("", _LATIN_TAIL.sub("", text)).strip() or text
+    tail = _LATIN_TAIL.search(text)
+    # one Latin word written onto the Chinese ("说到app") is a term, not a request around it
+    if tail and (len(re.findall(r"[A-Za-z]+", tail.group(0))) >= 2 or not tail.group(0)[0].isalpha()):
+        text = text[:tail.start()]
+    return _LATIN_HEAD.sub("", text).strip() or text
 
 
 def normalize_question(text: str) -> str:

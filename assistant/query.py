@@ -16,6 +16,7 @@ from enum import Enum
 
 from .lexicon import translate_english
 from .records import Plan, Role
+from .units import involvement
 from .slots import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Slots, link, plan_terms_in,
                     topic_words)
 
@@ -59,6 +60,11 @@ class Query:
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
     terms: tuple[str, ...] = ()        # the plan's own words a list question asks about
+    # the answer-type classifier's probability that the question is of a kind the plan never
+    # answers (None when no classifier was given); the scope check weighs it against weak evidence
+    outside_kind: float | None = None
+    quantity_word: str = ""            # see Slots: the measure word of a number asked for
+    attribute: str = ""                # see Slots: an attribute the plan never names
 
     def kind_of(self, unit: str):
         return next((kind for name, kind, _ in self.unlisted if name == unit), None)
@@ -75,6 +81,9 @@ class Query:
         return replace(self, **changes)
 
 
+# The plan's requirements asked for as a plural ("要求都有哪些", "有哪些规定", "哪些措施").
+REQUIREMENTS_ASKED = re.compile(r"(?:要求|规定|措施|举措|部署|安排)(?:都|还)?(?:有|是|包括)(?:哪些|什么|啥)|"
+                                r"哪些(?:要求|规定|措施|举措|部署|安排)")
 # Answer types (labels of assistant/data/utterances.jsonl) that want every matching measure.
 LIST_TYPES = frozenset({"duty_list", "measure_list", "count"})
 # Whether the plan can answer is judged apart (answerability, scope); here only the kind of answer.
@@ -97,7 +106,16 @@ def understand(question: str, plan: Plan, tokenizer=None, catalog=None, answer_t
                today=None) -> Query:
     """Slots, then the answer type, then the plan of constraints."""
     slots = link(question, plan, tokenizer, catalog, today)
-    return plan_query(question, slots, answer_type_probabilities(slots, answer_types), plan)
+    query = plan_query(question, slots, answer_type_probabilities(slots, answer_types), plan)
+    return query.but(outside_kind=outside_kind_probability(slots, answer_types))
+
+
+def outside_kind_probability(slots: Slots, answer_types) -> float | None:
+    """The classifier's probability that the question is of a kind the plan never answers
+    (weather, housing, a poem); None for English, which it is not trained to judge."""
+    if answer_types is None or slots.english:
+        return None
+    return answer_types["type"].probabilities(slots.text, slots=slots).get("unanswerable", 0.0)
 
 
 def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan) -> Query:
@@ -110,7 +128,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
     base = Query(question, s.text, Intent.SEARCH, english=s.english, units=s.units, role=s.role,
                  year=s.year, month=s.month, annual=s.annual and s.year is None, part=part, section=section,
-                 asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted)
+                 asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
+                 quantity_word=s.quantity_word, attribute=s.attribute)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
@@ -124,7 +143,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None)
 
     # "which measures mention X" wants every place, whatever the classifier makes of its wording
-    listing = sum(types.get(label, 0.0) for label in LIST_TYPES) >= 0.5 or (s.plural and s.mentions)
+    # "关于X的要求都有哪些": the plural over the plan's own requirements about a term is a list too
+    listing = sum(types.get(label, 0.0) for label in LIST_TYPES) >= 0.5 or (s.plural and s.mentions) or \
+        (s.plural and bool(s.terms) and bool(REQUIREMENTS_ASKED.search(s.text)))
     wanted = max(types, key=types.get) if types else ""
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms
@@ -136,6 +157,10 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     dated = s.year is not None or s.extreme is not None or (s.dated and not subject)
     # "X有哪些时间节点": every deadline about a subject, not the one best measure
     subject_deadlines = subject and bool(s.terms) and s.plural and "deadline" in s.asks and not s.units and not within
+    if s.target and s.target != "%" and (listed or s.plural) and not (s.units or within or s.year):
+        # a value named outright ("不少于30日", "60学时") picks the measures that set it, also when
+        # it is called a 期限
+        return base.but(intent=Intent.TARGETS, doc_field=s.target)
     if (dated or (s.annual and listed) or subject_deadlines) and not s.unknown and (listed or s.extreme or not subject
                                                                                     or subject_deadlines):
         # what is due, within every other constraint named (unit, role, part, subject)
@@ -177,9 +202,15 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
 
 
 def _named_duty_about(plan: Plan, slots: Slots, terms: tuple[str, ...]) -> bool:
-    """Every unit is named by some measure using one of the terms (else search finds the subject)."""
+    """Every unit takes part in some measure using one of the terms, named or through a
+    designation that covers it (else search finds the subject)."""
     from .text import fold_for_match
-    return all(any(any(fold_for_match(t) in fold_for_match(m.body) for t in terms) and _names_unit(m, unit, slots.role)
+    kinds = {name: kind for name, kind, _ in slots.unlisted}
+
+    def takes_part(m, unit: str) -> bool:
+        roles, designations = involvement(m, unit, kinds.get(unit))
+        return any(slots.role in (None, role) for role in (*roles, *(r for _, r in designations)))
+    return all(any(any(fold_for_match(t) in fold_for_match(m.body) for t in terms) and takes_part(m, unit)
                    for m in plan.measures) for unit in slots.units)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .answer import Answer, DefaultComposer, citations_in
+from .text import split_questions
 from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
 from .conversation import Turn, in_speakers_words, resolve, speaker_units
@@ -20,7 +21,7 @@ from .index import PlanIndex
 from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
-from .query import Intent, Query, plan_terms_in, understand
+from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import ScopeGuard
 
@@ -139,12 +140,29 @@ class Assistant:
         return resolve(query, previous, self.tokenizer, self.plan)
 
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
+        pieces = split_questions(text)
+        # each question names its own subject (a term of the plan's of three characters or more);
+        # "…一套多少钱？采购单价是多少？" asks one thing twice
+        if len(pieces) > 1 and all(any(len(t) >= 3 for t in plan_terms_in(piece, self.plan, self.tokenizer))
+                                   for piece in pieces):
+            # several questions at once: each answered in turn, a later one reading the earlier
+            # as its context ("…什么时候成立？这个由哪个单位牵头？")
+            answers, turn = [], previous
+            for piece in pieces:
+                answer, query = self._answer_one(piece, turn, use_llm)
+                answers.append(answer)
+                turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(answer.citations),
+                            speaker_units(query, turn))
+            return _merge(text, answers)
+        return self._answer_one(text, previous, use_llm)[0]
+
+    def _answer_one(self, text: str, previous: Turn | None, use_llm: bool = True) -> tuple[Answer, Query]:
         query = self._understand(text, previous)
         answer, context = self._route(query)
         if use_llm and self.llm is not None and context and not answer.refused:
             answer = self.llm.compose(text, answer, context, self.plan)
         answer.citations = citations_in(answer.answer)
-        return answer
+        return answer, query
 
     def _route(self, query: Query) -> tuple[Answer, list[int]]:
         """Answer from records for structured intents; retrieval for free questions.
@@ -205,18 +223,24 @@ class Assistant:
         hits = self.retrieve(query, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
-        verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top)
+        outside_kind = query.outside_kind
+        verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top,
+                                   outside_kind=outside_kind, english=query.english)
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
+        if (asked.label == "money" and Asks.TARGET not in query.asks and not _SUM_CUE.search(query.text)) or \
+                (asked.label == "progress" and not _STATE_CUE.search(query.text)):
+            # a sum is asked with 多少/几 ("经费从哪出" asks the source); progress with a word for
+            # the state things are in now ("建好了吗", "目前", "进展")
+            asked = replace(asked, probability=0.0)
         if asked.probability >= ANSWERABILITY_MIN and not query.scope and _states_a_request(query.text):
             # the question wants something the plan never holds (a sum, progress, another law …)
             if verdict.reason == "unanswerable" and asked.label != "person":
-                verdict = self.scope.judge_topic(query.text, dense_top, bool(query.units), lexical_top)
+                verdict = self.scope.judge_topic(query.text, dense_top, bool(query.units), lexical_top, outside_kind)
             # partial only with a measure among the best that uses the question's own terms (for
             # the text of a law: that law's name), so that it is about the same thing
             evidence = _law_names(query.text) if asked.label == "law_text" else \
                 plan_terms_in(query.text, self.plan, self.tokenizer)
-            about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)
-                     and (asked.label != "money" or _MONEY_WORDS.search(self.plan.measure(h.number).body))]
+            about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)]
             if asked.label in PARTIAL_KINDS and verdict.covered and about:
                 number = about[0]
                 text = self.composer.partial(number, query, asked.label)
@@ -255,9 +279,13 @@ _DOCUMENT_FIELDS = {"doc-guiding-thought": "guiding_thought", "doc-overall-goals
 DOCUMENT_MARGIN = 0.003   # a document paragraph must match better than every measure
 
 
-# A measure that speaks of money: for a question about a sum, the plan's funding duty is related
-# ("经费列入年度财政预算"), a measure about uniforms is not.
-_MONEY_WORDS = re.compile(r"经费|预算|资金|财政|报酬|薪酬|费用|投入")
+# Words that ask for a sum ("多少" is an ask of its own, Asks.TARGET).
+_SUM_CUE = re.compile(r"金额|数额|价格|价钱|单价|标准是|\b(price|cost|amount|how much|sum)\b", re.I)
+# Words that ask how things stand now, which a plan written in 2021 cannot say.
+_STATE_CUE = re.compile(r"现在|目前|如今|眼下|已经|已|进展|进度|截至|截止目前|至今|到底.{0,4}(完成|落实|建)|"
+                        r"了吗|了没|了没有|没有完成|完成得|落实得|怎么样了|如何了|成效|效果|成果|结果|排名|第一|"
+                        r"去年|今年|前年|上一年|上年|评上|评为|获评|获得|入选|通过|出台|颁布|施行|生效|召开|"
+                        r"了[吗呢没？?]?$|\b(now|so far|yet|already|progress|achieved|result|passed|won|awarded)", re.I)
 
 
 def _law_names(text: str) -> list[str]:
@@ -335,6 +363,24 @@ def check_input(question, history, max_chars: int, plan, composer) -> CheckedInp
         return _finish(Answer(question=text, answer=reply, citations=[], refused=True,
                               intent=Intent.OUT_OF_RANGE.value, coverage="none"), checked, None)
     return checked
+
+
+def _merge(question: str, answers: list[Answer]) -> Answer:
+    """One answer to several questions: their texts in order, each under its question."""
+    distinct = list({a.answer: a for a in answers}.values())
+    if len(distinct) == 1:
+        return distinct[0]
+    text = "\n\n".join(f"**{a.question}**\n\n{a.answer}" for a in distinct)
+    refused = all(a.refused for a in answers)
+    coverages = {"none" if a.refused else a.coverage for a in answers}
+    coverage = "none" if refused else ("full" if coverages == {"full"} else "partial")
+    merged = Answer(question=question, answer=text, citations=citations_in(text), refused=refused,
+                    intent=answers[0].intent, measures=list(dict.fromkeys(n for a in answers for n in a.measures)),
+                    units=list(dict.fromkeys(u for a in answers for u in a.units)), coverage=coverage,
+                    composer=answers[0].composer)
+    duties = [a.duties for a in answers if a.duties]
+    merged.duties = duties[0] if len(duties) == 1 else None
+    return merged
 
 
 def _finish(answer: Answer, checked: CheckedInput, started: float | None) -> Answer:

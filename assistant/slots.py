@@ -26,7 +26,7 @@ _CN = "零〇一二两三四五六七八九十百"
 
 MEASURE_PATTERNS = (
     re.compile(rf"第\s*([0-9]{{1,4}}|[{_CN}]{{1,6}})\s*(?:项|条|个措施|号措施|个任务|项措施|项任务)"),
-    re.compile(r"(?:措施|任务|举措)\s*(?:第|编号|序号|No\.?)?\s*([0-9]{1,4})(?![0-9]|\s*[年月日%])"),
+    re.compile(r"(?:措施|任务|举措)\s*(?:第|编号|序号|No\.?|#)?\s*([0-9]{1,4})(?![0-9]|\s*[年月日%])"),
     re.compile(r"\bmeasures?\s*(?:no\.?|number|#)?\s*([0-9]{1,4})\b", re.I),
     re.compile(r"(?:^|\s)#\s*([0-9]{1,4})\b"),
 )
@@ -49,13 +49,19 @@ LAST_RE = re.compile(r"最后一(个)?(部分|章|节|小节|项|条)|last (part
 # "规章", "环节", "时间节点"
 STRUCTURE_CUE = re.compile(r"部分|板块|(?:这|那|哪|本|该|每|一|几|小)(?:一)?(?:个)?(?:章|节|块)|section|part", re.I)
 
+# Issuers of other documents than the plan (宁党厅字 is the regional party office): "国务院…通知的文号"
+# asks for the number of a document the plan cites.
+OTHER_ISSUER = re.compile(r"国务院|国办|中共中央|党中央|中央|国家|State Council", re.I)
 # The document's own paragraphs and header fields, each named by the words people use for it.
 DOC_FIELDS = (
+    ("approval", re.compile(r"(谁|哪个|哪些|哪级|什么)[^，。？]{0,8}(同意|批准|审定|审议通过)|approved by|"
+                            r"who approved", re.I)),
     ("doc_number", re.compile(r"文号|字号|发文号|文件号|document number|reference number", re.I)),
     ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
                               r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
                               r"印发日期|发文日期|"
-                              r"when was (the|this) (plan|document) (issued|published)|issue date", re.I)),
+                              r"when was (the|this) (plan|document) (issued|published)|issue date|"
+                              r"(date|when)\b[^?]{0,40}\b(issued|signed|published)\b", re.I)),
     ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
                            r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
@@ -69,7 +75,9 @@ DOC_FIELDS = (
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
     ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
                             r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪个|哪份|什么)(文件|纲要|精神)|"
-                            r"上位(文件|依据)|纲要|why was (the|this) plan", re.I)),
+                            r"上位(文件|依据)|纲要|why was (the|this) plan|"
+                            r"\b(implement|carry out|based on|follow)s?\b[^?]{0,30}\b(central|national)? ?(document|outline|guideline)s?\b|"
+                            r"\b(which|what) (central |national )?(document|outline)s?\b[^?]{0,30}\b(implement|carry out|base)", re.I)),
     ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?(落实|督促检查)|谁(来|负责)?督促(检查)?(方案|落实)|"
                            r"落实要求", re.I)),
 )
@@ -85,7 +93,7 @@ TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这])几(个|�
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
              (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
              (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
-_ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办)"
+_ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办|承担|主办|协助)"
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
@@ -97,6 +105,13 @@ EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(
 HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写了|写明了?|标了|注明了?)[^，。？]{0,4}(?:截止|完成)?"
                              r"(?:时间|期限|时限|时间节点|日期)的|"
                              r"with (?:a )?deadlines?", re.I)
+# A number asked for in a measure word ("赔几倍", "有效期几年", "提前多少天"): the plan answers it
+# only where a measure states a number in that word. "几月"/"哪年" ask for a date, "几项" for a list.
+ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|期|次|周|人|名|公里|平方米)")
+# "是什么颜色/哪种款式": the attribute asked for right after the question word
+ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)([\u4e00-\u9fff]{2})")
+# "什么意思/什么情况" asks for an explanation, not an attribute of the subject
+_EXPLAINING = frozenset("意思 含义 意义 概念 情况 东西 样子 作用 目的 区别 原因 道理 用意 背景 来历 名堂".split())
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
 DATED_RE = re.compile(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)")
 # A kind of numeric target: a value ("100%", "60学时") or a kind ("百分比").
@@ -107,11 +122,14 @@ COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条
                       r"how many (measures|parts|sections)", re.I)
 # Asks for several measures at once ("哪些条款提到…", "有哪几项", "列出…", "which measures"): the
 # plural interrogative or a request to enumerate, in any phrasing of the question.
-PLURAL_RE = re.compile(r"哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
+# Where in the plan ("方案哪些地方要求…", "在方案里出现在哪里"): every place, so a list.
+_WHERE_IN_PLAN = (r"(?:方案|文件|文中|原文|里|中)[^，。？]{0,5}(?:哪里|哪儿|何处|哪些地方|什么地方|哪几处|哪几个地方)|"
+                  r"(?:哪里|哪儿|哪些地方|什么地方|哪几处|哪几个地方)[^，。？]{0,3}(?:提到|要求|规定|写|说|讲|出现|涉及)")
+PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
                        r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
-MENTION_RE = re.compile(r"出现|提到|提及|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
+MENTION_RE = re.compile(_WHERE_IN_PLAN + r"|出现|提到|提及|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
 
 # Words that frame a question without naming its topic (removed when looking for a topic).
@@ -120,7 +138,7 @@ _FRAMING = re.compile(
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
     r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
-    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|"
+    r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|意思|含义|概念|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
@@ -175,6 +193,8 @@ class Slots:
     mentions: bool = False                      # asks where the plan mentions something
     has_deadline: bool = False                  # only measures that carry a deadline
     asks: frozenset = frozenset()               # {"deadline", "units", "target"}
+    quantity_word: str = ""                     # "几倍" asks for a number of 倍, "有效期几年" of 年
+    attribute: str = ""                         # "什么颜色": an attribute named by a noun the plan never uses
 
     @property
     def time(self) -> bool:
@@ -383,16 +403,30 @@ def plan_terms_in(text: str, plan: Plan, tokenizer=None) -> tuple[str, ...]:
         for j in range(min(len(words), i + 4), i, -1):
             run = words[i:j]
             piece = "".join(run)
-            if any(w in _FUNCTION_WORDS for w in run) or not re.fullmatch(r"[\u4e00-\u9fff]{2,12}", piece):
+            if any(w in _FUNCTION_WORDS for w in run) or not re.fullmatch(r"[\u4e00-\u9fff]{2,12}|[A-Za-z]{2,12}", piece):
                 continue
             if len(run) > 1 and run[-1] in _GENERIC_HEADS:
                 continue        # "行政复议工作" names 行政复议; a generic head noun only narrows by accident
-            if piece in corpus and 0 < document_frequency(piece, plan) <= limit:
+            if fold_for_match(piece) in corpus and 0 < document_frequency(piece, plan) <= limit:
                 found.append(piece)
                 taken = j - i
                 break
         i += taken or 1
     return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=4)
+def plan_name_pattern(plan: Plan) -> re.Pattern:
+    """The ways people name the plan itself, from its title: "宁夏回族自治区法治政府建设实施方案
+    （2021—2025年）" is also "法治政府建设方案", "自治区法治政府建设实施方案" and the like."""
+    title = re.sub(r"[（(][^）)]*[）)]", "", plan.document.title)
+    subject = re.sub(r"^(?:宁夏回族自治区|宁夏|自治区)", "", title)
+    subject = re.sub(r"(?:实施)?(?:方案|规划|纲要|意见)$", "", subject)
+    kind = re.search(r"(方案|规划|纲要|意见)$", title)
+    if not subject or not kind:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?:在)?(?:宁夏回族自治区|宁夏|自治区|咱们|我区|全区)?{re.escape(subject)}"
+                      rf"(?:实施)?{kind.group(1)}")
 
 
 def _without_title_words(text: str, title: str) -> str:
@@ -506,6 +540,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         rest = rest.replace(alias, " ")
     if title_named:
         rest = rest.replace(title_named, " ")
+    rest = plan_name_pattern(plan).sub(" ", rest)   # "在法治政府建设方案里" is where, not what
     for number in parts:                    # a part or section named by number and title
         if 1 <= number <= len(plan.parts):
             rest = _without_title_words(rest, plan.part(number).title)
@@ -527,6 +562,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
 
     doc_field = next((name for name, pattern in DOC_FIELDS if pattern.search(text)), None)
+    if doc_field == "doc_number" and OTHER_ISSUER.search(text):
+        doc_field = None        # the number of a document the plan cites: its measures hold it
     value = TARGET_VALUE_RE.search(text)
     target = value.group(0).replace(" ", "") if value else (
         "%" if TARGET_KIND_RE.search(text) else ("" if TARGET_WORD_RE.search(text) else None))
@@ -536,9 +573,13 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         asks.add("deadline")
     if UNITS_ASK.search(text):
         asks.add("units")
-    if TARGET_ASK.search(text):
-        asks.add("target")
+    if TARGET_ASK.search(text) and not re.search(r"(?:文号|字号|编号|号码)[^，。？]{0,4}(?:是)?多少", text):
+        asks.add("target")      # "文号是多少" asks for an identifier, not a quantity
     locating = re.search(r"第几|哪一?(条|项)|哪几", text)      # "是第几条/哪几条" asks which, not how many
+    unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0) if not english else ()
+    quantity = ASKED_QUANTITY.search(text)
+    attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
+                                       if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
         text=text, english=english, measures=measures, bad_measure=bad_measure,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
@@ -546,7 +587,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
-        unknown=tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0) if not english else (),
+        unknown=unknown, quantity_word=quantity.group(1) if quantity else "", attribute=attribute,
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
         mentions=bool(MENTION_RE.search(text)),

@@ -116,6 +116,24 @@ def int_to_chinese(number: int) -> str:
     return digits[hundreds] + "百" + ("一" + tail if rest < 20 else tail)
 
 
+def split_questions(text: str, least: int = 6) -> list[str]:
+    """Several questions asked at once ("执法人员培训不少于多少学时？领导班子法治讲座要办几期？"):
+    each piece ends in a question mark and has at least `least` Chinese characters; otherwise
+    (a short tag question such as "谁牵头？", or a statement before the question) the text itself."""
+    pieces = [p.strip() for p in re.split(r"(?<=[？?])", text) if p.strip()]
+    if len(pieces) < 2 or not all(p.endswith(("？", "?")) for p in pieces):
+        return [text]
+    if not all(len(re.findall(r"[\u4e00-\u9fff]", p)) >= least for p in pieces):
+        return [text]
+    if any(_REFERS_BACK.search(p) for p in pieces[1:]):
+        return [text]       # "…高院也是牵头单位吗？" leans on the question before it
+    return pieces
+
+
+# Words by which a later question leans on an earlier one ("也", "这项", "它", "呢", "各自").
+_REFERS_BACK = re.compile(r"也|还|这|那|它|其|该|呢|同样|上述|前面|上面|各自|分别|标题|原文")
+
+
 def split_sentences(text: str) -> list[str]:
     """Split Chinese text into sentences at 。！？；, keeping the terminator."""
     parts = re.findall(r"[^。！？；]+[。！？；]?", text)

@@ -84,12 +84,25 @@ def test_structure_and_document_facts(assistant, question, fact):
 @pytest.mark.parametrize("question", [
     "护照怎么办理", "宁夏去年GDP是多少", "个人所得税怎么交", "北京市法治政府建设有什么要求",
     "What is the GDP of Ningxia?", "明天会下雨吗", "司法厅厅长是谁", "审计厅的电话是多少",
-    "行政执法制式服装一套多少钱", "What is the price of a law enforcement uniform?",
+    "What is the price of a law enforcement uniform?",
 ])
 def test_questions_outside_the_plan_are_refused(assistant, question):
     answer = assistant.ask(question)
     assert answer.refused
     assert answer.citations == []
+
+
+@pytest.mark.parametrize("question, touching", [
+    ("行政执法制式服装一套多少钱", 40), ("法治政府建设工作经费每年拨多少钱", 93),
+    ("举报违法行为的奖金有多少", 43),
+])
+def test_a_sum_of_money_is_refused_or_partial_never_answered(assistant, question, touching):
+    """The plan states no sums: the answer refuses, or names the measure that touches the topic
+    and says the sum is not there (coverage partial); it never reads as a full answer."""
+    answer = assistant.ask(question)
+    if not answer.refused:
+        assert answer.coverage == "partial" and answer.citations == [touching]
+        assert "没有规定具体金额" in answer.answer
 
 
 def test_refusals_say_why_in_the_question_language(assistant):
