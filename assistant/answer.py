@@ -217,7 +217,10 @@ class DefaultComposer:
                 # nothing in the asked role: say so, then show the unit's duties in every role
                 text, duties = self.unit_duties(unit, query.but(role=None))
                 return self.t(query, "unit_not_in_role", unit=unit, role=query.role.label) + "\n\n" + text, duties
-            if kind is not None:
+            if named_any and query.scope:
+                # the unit is named elsewhere in the plan, only not among the measures asked about
+                lines = [self.t(query, "unit_none_in_scope", unit=unit)]
+            elif kind is not None:
                 lines = [self.t(query, "unit_unlisted", unit=unit, kind=kind.value)]
             else:
                 lines.append(self.t(query, "unit_not_named", unit=unit))
@@ -336,6 +339,13 @@ class DefaultComposer:
                 terms = "、".join(f"“{t}”" for t in query.terms)
                 cited = "".join(f"【第{n}项】" for n in about[:8])
                 return self.t(query, "no_deadlines_about", terms=terms, count=len(about), cited=cited), about[:8]
+        if not rows and query.terms and (query.year or query.annual or query.doc_field):
+            # "2023年有哪些考核节点": the topic words may only frame the time; say that nothing due
+            # then is about them, then show everything due then
+            text, numbers = self.deadlines(query.but(terms=()))
+            if numbers:
+                terms = "、".join(f"“{t}”" for t in query.terms)
+                return self.t(query, "no_deadlines_within_terms", terms=terms) + "\n\n" + text, numbers
         if not rows:
             return self.t(query, "no_deadlines"), []
         key = {"earliest": "deadline_earliest", "latest": "deadline_latest"}.get(query.doc_field, "deadline_summary")

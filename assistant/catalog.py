@@ -38,6 +38,15 @@ _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
 _SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
 _GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱|本)(?:个)?(市|县|区|乡镇|乡|镇|街道)")
+# A level word right before an organ noun, with no place named: "县司法局", "市里的公安局",
+# "县里一个局", "区级部门". The look-behind keeps words that end in 市/区 but are not a level
+# (自治区, 社区, 园区, 上市, 市县) out.
+# "区" alone is read as 自治区 ("区林草局", "区直部门"), so a district needs "区级".
+_LEVEL_BEFORE_ORGAN = r"(?:(?<![自治社园城景辖地发新片矿郊校山灾牧小专能各省州上门超都夜集股市])(市|县)" \
+                      r"(?:里头|里面|里|级|上)?|(?<!自治)(区)级)(?:的)?(?:一个|一家|某个|某|哪个|各个|各)?"
+_GENERIC_ORGAN = ("部门", "单位", "局")
+# Place prefixes of the 自治区's own organs: a name without one ("编委办") is still that organ.
+_REGION_PREFIXES = ("宁夏回族自治区", "自治区", "宁夏")
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,11 @@ class OrganCatalog:
                                key=lambda pair: -len(pair[0]))
         self._aliases = sorted(((a, o) for o in self.organs for a in {o.name, *o.aliases} if len(a) >= 2),
                                key=lambda pair: -len(pair[0]))
+        generic = {*self.government_suffixes, *self.bureau_suffixes, *local.get("party_suffixes", ()),
+                   *local.get("congress_cppcc_suffixes", ()), *local.get("judicial_suffixes", ())}
+        self._bare_names = _bare_names(self.organs, generic)
+        organ_nouns = "|".join(map(re.escape, (*self.bureau_suffixes, *_GENERIC_ORGAN)))
+        self._level_organ = re.compile(_LEVEL_BEFORE_ORGAN + rf"({organ_nouns})")
 
     @classmethod
     def load(cls, path: Path = DATA_PATH) -> "OrganCatalog":
@@ -114,6 +128,9 @@ class OrganCatalog:
                         and described[0] is not organ:
                     return [self._linked(described[0], "description", "|".join(dict.fromkeys((alias, *described[1].split("|")))))]
                 return [self._linked(organ, "alias", alias)]
+        for bare, organ in self._bare_names:
+            if bare in text:
+                return [self._linked(organ, "alias", bare)]
         bare = self._bare_bureau(text)
         if bare is not None:
             return [self._linked(bare[0], "alias", bare[1])]
@@ -206,8 +223,9 @@ class OrganCatalog:
                 if form and len(form) >= 2 and form in text:
                     place, level = county, "county"
         generic = _GENERIC_LOCAL.search(text)
-        if place is None and generic:
-            word = generic.group(1)
+        level_organ = self._level_organ.search(text) if place is None and not generic else None
+        if place is None and (generic or level_organ):
+            word = generic.group(1) if generic else level_organ.group(1) or level_organ.group(2)
             place = {"市": "某市", "县": "某县", "区": "某区"}.get(word, "某乡镇")
             level = {"市": "city", "县": "county", "区": "county"}.get(word, "township")
         township = next((w for w in self.township_words if w in text and len(w) >= 2), None)
@@ -218,16 +236,36 @@ class OrganCatalog:
             return None
         suffix = next((s for s in self.bureau_suffixes if s in text), None) or \
             next((s for s in self.government_suffixes if s in text), "")
+        if not suffix and level_organ:
+            suffix = "政府部门"          # "县里一个局": some department of that government
         if not suffix and level != "township" and not generic:
             return None          # a place name alone ("银川天气") is not a unit
         name = f"{place}{suffix or '人民政府'}"
         if level == "township":
             name = "乡镇（街道）" if place == "某乡镇" else f"{place}乡镇（街道）"
-        words = [w for w in (place, suffix, township, generic.group(0) if generic else "") if w]
+        said = generic or level_organ
+        words = [w for w in (place, suffix, township, said.group(0) if said else "") if w]
         return LinkedUnit(name, UnitKind.LOCAL, None, "local", level, span="|".join(words))
 
     def kinds(self) -> dict[str, UnitKind]:
         return {o.name: o.unit_kind for o in self.organs}
+
+
+def _bare_names(organs: tuple[Organ, ...], generic: set[str]) -> tuple[tuple[str, Organ], ...]:
+    """Names of the 自治区's organs without the place prefix ("编委办" for 自治区编委办), longest
+    first; a bare name that every level has (组织部, 司法局) or that ends the names of two organs
+    (办公厅) says nothing about which organ is meant and is left out."""
+    bare: dict[str, Organ] = {}
+    for organ in organs:
+        for name in (organ.name, *organ.aliases):
+            prefix = next((p for p in _REGION_PREFIXES if name.startswith(p)), None)
+            rest = name[len(prefix):] if prefix else ""
+            if len(rest) >= 3 and not rest.startswith(("区", "回族")) and rest not in generic:
+                bare.setdefault(rest, organ)
+    shared = {rest for rest in bare
+              if len({o.name for o in organs for n in (o.name, *o.aliases) if n.endswith(rest)}) > 1}
+    return tuple(sorted(((rest, organ) for rest, organ in bare.items() if rest not in shared),
+                        key=lambda pair: -len(pair[0])))
 
 
 def _qualifier(before: str, organ: Organ) -> str:

@@ -85,12 +85,17 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
         # "其中哪项最紧急": rank the previous answer's measures by deadline
         return query.but(scope=tuple(listed), units=())
+    filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
+    if filtered and query.units and ELLIPSIS.search(text) and not within:
+        # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
+        within, listed = True, list(previous.query.scope)
     if within and listed and query.units and len(listed) >= 2:
-        # "其中哪些是司法厅牵头的": filter the previous answer's measures by unit and role
+        # "其中哪些是司法厅牵头的": filter the previous answer's measures by unit and role; the
+        # list filtered is kept (scope) for a follow-up that changes the unit
         kept = tuple(n for n in listed if _takes_part(plan, n, query.units, query.role))
         if not kept:    # none of them: say so, with the unit's own duties
             return query.but(intent=Intent.UNIT, scope=tuple(listed))
-        return query.but(intent=Intent.MEASURE, measures=kept, units=query.units)
+        return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
     count = PLURAL.search(text)
     if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
             and _asks(query, text) and not _residue(text, tokenizer):
@@ -115,7 +120,8 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if query.intent == Intent.DEADLINES and query.year is None and not query.units and not query.annual \
             and len(prev_measures) >= 2 and previous.query.intent != Intent.DEADLINES:
         return query.but(scope=tuple(prev_measures))
-    topic = topic_words(text, tokenizer)
+    # the words that ask for a field ("期限", "多少", "谁牵头") say what is wanted, not which measure
+    topic = topic_words(_without_asks(text), tokenizer)
     singular = SINGULAR.search(text)
     if singular and prev_measures and not query.units:
         # "那条/这条/它" points at one measure of the previous answer: the one its topic
@@ -206,6 +212,12 @@ def _asks(query: Query, text: str) -> set:
     if TARGET_ASK.search(text):
         asks.add(Asks.TARGET)
     return asks
+
+
+def _without_asks(text: str) -> str:
+    for asked in (DEADLINE_ASK, TARGET_ASK, UNITS_ASK):
+        text = asked.sub(" ", text)
+    return text
 
 
 def _step(text: str) -> int:

@@ -83,7 +83,7 @@ DOC_FIELDS = (
 )
 
 # Which fields of a measure a question asks about (several may be asked at once).
-DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
+DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|时间点|节点|时点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
                           r"\bwhen\b|deadline|by when", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪(?:个|些|几个)(?:单位|部门)|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
@@ -98,8 +98,8 @@ ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角�
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
 # Ranking by deadline: the earliest or the latest.
-EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
-                        r"(截止|到期|期限|时限|时间|节点|日期)[^，。？]{0,3}(最早|最晚|最迟)|最急|最紧急|最紧迫|最着急|"
+EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后|最靠前|最靠后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
+                        r"(截止|到期|期限|时限|时间|节点|日期)[^，。？]{0,3}(最早|最晚|最迟|最靠前|最靠后)|最急|最紧急|最紧迫|最着急|"
                         r"(earliest|latest|last) deadline", re.I)
 # A filter on measures that carry a deadline at all ("带截止时间的任务", "规定了完成时限的措施").
 HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写了|写明了?|标了|注明了?)[^，。？]{0,4}(?:截止|完成)?"
@@ -156,8 +156,10 @@ _GENERIC_HEADS = frozenset("工作 任务 措施 举措 事情 内容 方面 情
 _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 
 
+# A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
+TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -526,7 +528,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     extreme = EXTREME_RE.search(text)
     extreme_kind = None
     if extreme:
-        extreme_kind = "latest" if re.search(r"最晚|最迟|最后|latest|last", extreme.group(0), re.I) else "earliest"
+        extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
 
     units, unlisted, unit_words = link_units(text, english, catalog)
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
