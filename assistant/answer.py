@@ -339,7 +339,7 @@ class DefaultComposer:
                 terms = "、".join(f"“{t}”" for t in query.terms)
                 cited = "".join(f"【第{n}项】" for n in about[:8])
                 return self.t(query, "no_deadlines_about", terms=terms, count=len(about), cited=cited), about[:8]
-        if not rows and query.terms and (query.year or query.annual or query.doc_field):
+        if not rows and query.terms and (query.year or query.annual):
             # "2023年有哪些考核节点": the topic words may only frame the time; say that nothing due
             # then is about them, then show everything due then
             text, numbers = self.deadlines(query.but(terms=()))

@@ -26,6 +26,11 @@ _LEADING_FILLER = re.compile(
 _TRAILING_FILLER = re.compile(
     r"(?:[，,。\s]*(?:谢谢|多谢|感谢|thanks?|thank you|please)(?:您|你|啦|了|哈)?[！!。.~～\s]*|[…\.]{2,}|[～~]+)+$",
     re.I)
+# How the answer should look ("不用解释，直接列：", "，简单说一下"): said about the answer, not the plan.
+_FORMAT_WORDS = (r"(?:请)?(?:不用|不要|无需|不必|别)(?:多|过多)?(?:解释|啰嗦|废话)|直接(?:列|说|回答|给|告诉我)(?:出来|出|一下)?|"
+                 r"简单(?:说|讲|回答|列)(?:一下|下)?|简要(?:回答|说明|列出)|只要结果|只说结论|长话短说|一句话(?:回答|说|讲)?")
+_LEADING_FORMAT = re.compile(rf"^(?:(?:{_FORMAT_WORDS})[，,：:；;。\s]+)+")
+_TRAILING_FORMAT = re.compile(rf"(?:[，,；;。\s（(]+(?:{_FORMAT_WORDS})[）)]?)+[。！!]?$")
 _REPEATED_MARKS = re.compile(r"([？?！!。，,])[？?！!。，,]+")
 
 
@@ -52,6 +57,7 @@ def fold_width(text: str) -> str:
 
 def strip_filler(text: str) -> str:
     stripped = _TRAILING_FILLER.sub("", _LEADING_FILLER.sub("", text)).strip()
+    stripped = _TRAILING_FORMAT.sub("", _LEADING_FORMAT.sub("", stripped)).strip()
     return stripped or text
 
 

@@ -135,10 +135,12 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
     if s.measures:
         return base.but(intent=Intent.MEASURE, measures=s.measures)
+    if s.bad_year is not None:
+        # "2026—2030年纲要的要求": a year outside the plan period is about another text, even when
+        # it names a document paragraph's words
+        return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=s.bad_year)
     if s.doc_field:
         return base.but(intent=Intent.DOCUMENT, doc_field=s.doc_field)
-    if s.bad_year is not None:
-        return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=s.bad_year)
     if s.bad_structure:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None)
 

@@ -74,11 +74,12 @@ DOC_FIELDS = (
                                  r"2035", re.I)),
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
     ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
-                            r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪个|哪份|什么)(文件|纲要|精神)|"
+                            r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪一?个|哪一?份|哪一?部|什么)[^，。？]{0,4}(文件|纲要|精神)|"
                             r"上位(文件|依据)|纲要|why was (the|this) plan|"
                             r"\b(implement|carry out|based on|follow)s?\b[^?]{0,30}\b(central|national)? ?(document|outline|guideline)s?\b|"
                             r"\b(which|what) (central |national )?(document|outline)s?\b[^?]{0,30}\b(implement|carry out|base)", re.I)),
-    ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?(落实|督促检查)|谁(来|负责)?督促(检查)?(方案|落实)|"
+    ("closing", re.compile(r"结尾|最后一段|(方案|实施方案)的?落实|(方案|实施方案)[^，。？]{0,6}督促检查|"
+                           r"谁(来|负责)?督促(检查)?(方案|落实)|"
                            r"落实要求", re.I)),
 )
 
@@ -526,6 +527,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     year, month = years[0] if years else (None, None)
 
     extreme = EXTREME_RE.search(text)
+    if extreme and extreme.group(1) and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end(1):]):
+        extreme = None      # "最迟多长时间内": how long, not which deadline comes last
     extreme_kind = None
     if extreme:
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
