@@ -543,8 +543,10 @@ class DefaultComposer:
                       sections=len(self.plan.sections))
 
 
-# Measure words that count the same thing ("30日" answers "多少天").
-_SAME_MEASURE_WORD = {"天": "天|日|工作日", "日": "天|日|工作日", "周": "周|星期"}
+# Measure words that count the same thing ("30日" answers "多少天"; a class hour, 学时 or 课时,
+# is an hour of training).
+_SAME_MEASURE_WORD = {"天": "天|日|工作日", "日": "天|日|工作日", "周": "周|星期",
+                      "小时": "小时|学时|课时", "学时": "学时|课时|小时", "课时": "课时|学时|小时"}
 
 
 def states_quantity(text: str, word: str) -> bool:

@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass, replace
 
-from .answer import Answer, DefaultComposer, citations_in
+from .answer import Answer, DefaultComposer, citations_in, states_quantity
 from .text import split_questions
 from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
@@ -264,6 +264,12 @@ class Assistant:
                 text = self.composer.document(query.but(doc_field=field))
                 return Answer(question=query.original, answer=text, citations=[], refused=False,
                               intent=Intent.DOCUMENT.value, measures=[], units=[]), []
+        if query.quantity_word:
+            # "每年培训多少小时": among the best few, the measure that states a number in the asked
+            # measure word answers it; the others only touch the topic
+            stating = [h for h in hits[:3] if states_quantity(self.plan.measure(h.number).text, query.quantity_word)]
+            if stating and stating[0] is not hits[0]:
+                hits = [stating[0]] + [h for h in hits if h is not stating[0]]
         numbers = _select(hits)
         text = self.composer.search_answer(numbers, query)
         about = numbers + [h.number for h in hits if h.number not in numbers]

@@ -108,7 +108,7 @@ HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写�
                              r"with (?:a )?deadlines?", re.I)
 # A number asked for in a measure word ("赔几倍", "有效期几年", "提前多少天"): the plan answers it
 # only where a measure states a number in that word. "几月"/"哪年" ask for a date, "几项" for a list.
-ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|期|次|周|人|名|公里|平方米)")
+ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|课时|期|次|周|人|名|公里|平方米)")
 # "是什么颜色/哪种款式": the attribute asked for right after the question word
 ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)([\u4e00-\u9fff]{2})")
 # "什么意思/什么情况" asks for an explanation, not an attribute of the subject
