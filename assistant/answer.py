@@ -18,6 +18,7 @@ from .text import clauses, fold_for_match, split_sentences
 from .units import involvement
 
 CITATION_RE = re.compile(r"【第\s*(\d+)\s*项】")
+WHOLE_TEXT_ROWS = 8       # a unit named in this many measures or fewer sees each one whole
 FULL_TEXT_LIMIT = 12      # unit duty tables up to this length get fuller summaries
 EMPTY_CELL = "—"
 
@@ -193,8 +194,9 @@ class DefaultComposer:
                 via.setdefault(designations[0][0], []).append(m.number)
                 via_role[m.number] = designations[0][1]
         total = sorted({n for ns in named.values() for n in ns})
-        # a short duty list gets fuller summaries; the card behind each citation has the full text
-        limit = 60 if len(total) <= FULL_TEXT_LIMIT else 40
+        # a unit with few duties wants to read them, not a teaser of each (the clause that concerns
+        # it is often not the first); a long list stays one line per row, its cards hold the text
+        limit = None if len(total) <= WHOLE_TEXT_ROWS else 60 if len(total) <= FULL_TEXT_LIMIT else 40
         counts = [self.t(query, "unit_role_count", role=r.value, count=len(named[r.value]))
                   for r in Role if named[r.value]]
         key = "unit_summary_roles" if total else "unit_summary"
@@ -240,16 +242,17 @@ class DefaultComposer:
         duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"), duties
 
-    def _duty_table(self, rows: list[tuple[int, str]], query: Query, limit: int) -> list[str]:
+    def _duty_table(self, rows: list[tuple[int, str]], query: Query, limit: int | None) -> list[str]:
         """Markdown table lines (blank lines around it) for (measure number, role text) rows:
-        项号 | 角色 | 时限 | 要点, the 要点 being the measure's opening clauses, whole, followed by
-        the citation that closes the row."""
+        项号 | 角色 | 时限 | 要点, the 要点 being the measure's opening clauses, whole (the whole
+        measure when `limit` is None), followed by the citation that closes the row."""
         from .duties import clause_summary
         lines = ["", self.t(query, "unit_table_header"), "| --- | --- | --- | --- |"]
         for number, role in rows:
             m = self.plan.measure(number)
             deadline = "；".join(d.phrase for d in m.deadlines) or EMPTY_CELL
-            cells = [f"第{m.number}项", role, deadline, clause_summary(m, limit) + m.citation]
+            summary = m.body if limit is None else clause_summary(m, limit)
+            cells = [f"第{m.number}项", role, deadline, summary + m.citation]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         return lines + [""]
 
@@ -261,6 +264,8 @@ class DefaultComposer:
                  and admits(m, query.but(terms=())) and self._takes_part(m, query)]
         terms = "、".join(f"“{t}”" for t in query.terms)
         lines = [self.t(query, "list_summary", terms=terms, count=len(exact))]
+        if query.scope:     # a follow-up's filter of the previous answer says so
+            lines[0] = self.t(query, "within", where=self.t(query, "previous_scope", count=len(query.scope))) + lines[0]
         for m in exact:
             sentence = next((s for s in split_sentences(m.body)
                              if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)), m.body)
@@ -320,7 +325,8 @@ class DefaultComposer:
             for d in m.deadlines:
                 if query.annual and d.kind != DeadlineKind.ANNUAL:
                     continue
-                if query.year is not None and d.year != query.year:
+                if query.year is not None and (d.year is None or d.year > query.year if query.until
+                                               else d.year != query.year):
                     continue
                 if query.month is not None and (d.month or 12) > query.month:
                     continue        # "2022年底前" is due in December

@@ -2,7 +2,9 @@
 
 Two labels per utterance in ``assistant/data/utterances.jsonl`` (written for this purpose
 by a helper who saw no evaluation set; utterances too close to any evaluation question were
-removed, and ``tests/test_answer_type.py`` keeps it that way): ``type``, the kind of answer wanted
+removed, and ``tests/test_answer_type.py`` keeps it that way; the last 232 lines are a
+colloquial batch (咋、啥、整、搞 …) from a second such helper, added because casual in-plan questions
+were taken for ones the plan cannot answer): ``type``, the kind of answer wanted
 (duty_list, deadline, target, who_leads, measure_list, explanation, document_fact, count,
 comparison, structure, unanswerable), and ``asks_for``, the kind of information wanted
 (requirement, unit, deadline, number, document, structure; or one the plan cannot hold:

@@ -138,6 +138,12 @@ class OrganCatalog:
             return [self._linked(described[0], "description", described[1])]
         return []
 
+    def work_words_in(self, text: str, unit: str) -> tuple[str, ...]:
+        """The words describing `unit`'s line of work that the text uses ("纪检监察那边（纪委）"):
+        they say which unit is meant, not what about it is asked."""
+        return tuple(w for o in self.organs if unit in (o.name, o.in_plan_form)
+                     for w in o.work if len(w) >= 2 and w in text)
+
     def link_english(self, text: str) -> list[LinkedUnit]:
         """The organ an English question names by one of its English names (longest name first)."""
         lowered = text.lower()

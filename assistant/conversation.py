@@ -96,6 +96,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if not kept:    # none of them: say so, with the unit's own duties
             return query.but(intent=Intent.UNIT, scope=tuple(listed))
         return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
+    if within and len(listed) >= 2 and query.terms and not query.units \
+            and query.intent in (Intent.LIST, Intent.SEARCH):
+        # "这些里面哪几条是关于行政复议的": the previous answer's measures that use the term
+        return query.but(intent=Intent.LIST, scope=tuple(listed))
     count = PLURAL.search(text)
     if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
             and _asks(query, text) and not _residue(text, tokenizer):
@@ -181,7 +185,7 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
     if before.intent == Intent.UNIT and (changes.get("year") or changes.get("annual")):
         changes["intent"] = Intent.DEADLINES
     units = changes.get("units", before.units)
-    return before.but(original=query.original, text=query.text, asks=query.asks or before.asks,
+    return before.but(original=query.original, text=query.text, asks=query.asks or before.asks, carried=True,
                       units=units or previous.units, **{k: v for k, v in changes.items() if k != "units"})
 
 

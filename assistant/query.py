@@ -51,12 +51,14 @@ class Query:
     year: int | None = None
     month: int | None = None
     annual: bool = False
+    until: bool = False                # the year ends a span from the plan's start (see Slots)
     part: int | None = None
     section: int | None = None
     doc_field: str | None = None
     asks: frozenset = field(default_factory=frozenset)
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
+    carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
     terms: tuple[str, ...] = ()        # the plan's own words a list question asks about
@@ -127,7 +129,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     s = slots
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
     base = Query(question, s.text, Intent.SEARCH, english=s.english, units=s.units, role=s.role,
-                 year=s.year, month=s.month, annual=s.annual and s.year is None, part=part, section=section,
+                 year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until,
+                 part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute)
     # what the question names outright

@@ -210,8 +210,10 @@ class Assistant:
 
     def _asks_beyond_plan(self, query: Query) -> bool:
         """The question asks for what the plan never holds, or about another region."""
+        # "那参加的呢" redoing the previous operation is too short to be judged by its wording
         return bool(self.scope.other_region(query.text)) or (
-            self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
+            not query.carried
+            and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
             and _states_a_request(query.text))
 
     def _search(self, query: Query) -> tuple[Answer, list[int]]:

@@ -114,6 +114,9 @@ ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)(
 # "什么意思/什么情况" asks for an explanation, not an attribute of the subject
 _EXPLAINING = frozenset("意思 含义 意义 概念 情况 东西 样子 作用 目的 区别 原因 道理 用意 背景 来历 名堂".split())
 ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
+# A year that ends a span rather than names one: "到2023年底为止", "（含之前）", "截至2023年", "累计".
+UNTIL_RE = re.compile(r"为止|(?:含|包括|连同)(?:之前|以前|此前|更早)|(?:及|和|或)(?:以前|之前|更早)|累计|"
+                      r"(?:之前|以前)(?:的)?(?:所有|全部)|截[至止]到?\s*(?=20\d\d)")
 DATED_RE = re.compile(r"20[0-9]{2}\s*年\s*(\d{1,2}\s*月)?\s*(底前|底|前|以前|之前)")
 # A kind of numeric target: a value ("100%", "60学时") or a kind ("百分比").
 TARGET_VALUE_RE = re.compile(r"\d+(?:\.\d+)?\s*(%|学时|小时|日|天|个工作日)")
@@ -150,8 +153,10 @@ _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
 ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
 _QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
-# The asker introducing themself, up to the end of that clause: "我是司法厅法规处的干部，".
-_SELF_INTRO = re.compile(r"^\W*(?:我|本人|咱)(?:是|在|来自|作为)[^，。？！,.?!；;]{1,30}[，。！,.!；;]")
+# The asker introducing themself, up to the end of that clause ("我是司法厅法规处的干部，"), also
+# as a supposition ("假设我是…的工作人员，").
+_SELF_INTRO = re.compile(r"^\W*(?:(?:假设|假如|如果|要是|比如|比方)说?)?(?:我们?|本人|咱们?)(?:单位)?"
+                         r"(?:是|在|来自|作为|属于)[^，。？！,.?!；;]{1,30}[，。！,.!；;]")
 # Head nouns that add nothing to the word before them ("行政复议工作", "普法任务").
 _GENERIC_HEADS = frozenset("工作 任务 措施 举措 事情 内容 方面 情况".split())
 _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
@@ -176,6 +181,7 @@ class Slots:
     bad_structure: bool = False                 # a part or section number beyond the plan's
     year: int | None = None
     month: int | None = None
+    until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
     bad_year: int | None = None                 # a year outside the plan period
     annual: bool = False
     dated: bool = False                         # "2022年底前" written as a deadline
@@ -232,9 +238,18 @@ def find_numbers(patterns, text: str) -> list[int]:
     return found
 
 
+# A measure the question rules out ("…是哪一条？不是第7条吧"): it does not name that measure.
+NEGATED_MEASURE = re.compile(r"(?:(?<!是)不是|并非|而不是|而非|不要|别)(?:说|指)?\s*第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]")
+# A role the question excludes ("只是参加单位（不牵头）", "不是牵头单位"): it does not name that role.
+NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:作为|当|担任)?(?:牵头|参加|配合|责任)(?:单位)?|"
+                          r"\b(?:not|non)[- ](?:as )?(?:the )?(?:lead\w*|participat\w*|responsible)", re.I)
+
+
 def single_role(text: str) -> Role | None:
-    """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none)."""
-    named = [r for r, cue in ROLE_CUES if cue.search(text)]
+    """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none);
+    a role it excludes does not count."""
+    kept = NEGATED_ROLE.sub(" ", text)
+    named = [r for r, cue in ROLE_CUES if cue.search(kept)]
     return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(text) else None
 
 
@@ -473,7 +488,13 @@ def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tupl
         # a city, county or township body outranks the plan's generic 市县政府 reading
         units = tuple(u for u in units if u not in _PSEUDO_UNITS)
     if units and not local:
-        return units, (), ()
+        # the words of its line of work outside its names ("纪检监察那边（纪委）") describe it too
+        outside_names = text
+        for alias in _aliases_longest_first():
+            outside_names = outside_names.replace(alias, " ")
+        described = () if catalog is None else \
+            tuple(w for u in units for w in catalog.work_words_in(outside_names, u))
+        return units, (), described
     extra = [u for u in linked if not u.named_in_plan]
     named = tuple(u.plan_name for u in linked if u.named_in_plan)
     spans = tuple(w for u in linked for w in u.span.split("|") if w)
@@ -500,7 +521,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     english = is_english(text)
     total = len(plan.measures)
 
-    numbers = find_numbers(MEASURE_PATTERNS, LAW_ARTICLE.sub(" ", text))
+    numbers = find_numbers(MEASURE_PATTERNS, NEGATED_MEASURE.sub(" ", LAW_ARTICLE.sub(" ", text)))
     last = LAST_RE.search(text)
     if last and re.search(r"项|条|measure", last.group(0)) and not numbers:
         numbers = [total]
@@ -589,6 +610,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         text=text, english=english, measures=measures, bad_measure=bad_measure,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
+        until=year is not None and bool(UNTIL_RE.search(text)),
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),

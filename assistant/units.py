@@ -209,6 +209,11 @@ def all_aliases() -> dict[str, str]:
     return out
 
 
+# Characters that make the 办 of an office abbreviation (政府办, 编办) the verb 办 instead:
+# 办事, 办理, 办法, 办好, 办完, 办成, 办结.
+_VERB_AFTER_BAN = re.compile(r"[事理法好完成结]")
+
+
 def find_units_in_text(text: str) -> list[str]:
     """Canonical units mentioned in free text (a question), longest alias first, no overlaps."""
     aliases = sorted(
@@ -224,7 +229,11 @@ def find_units_in_text(text: str) -> list[str]:
         alias = canonical_form(alias)
         start = text.find(alias)
         while start != -1:
-            if not any(taken[start:start + len(alias)]):
+            end = start + len(alias)
+            if alias.endswith("办") and _VERB_AFTER_BAN.match(text, end):
+                start = text.find(alias, start + 1)     # "去政府办事": 办 is the verb, not the office
+                continue
+            if not any(taken[start:end]):
                 taken[start:start + len(alias)] = [True] * len(alias)
                 found.append((start, name))
             start = text.find(alias, start + 1)
