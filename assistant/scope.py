@@ -49,6 +49,9 @@ class ScopeThresholds:
     # paraphrases of measures share few words with them, questions about weather or housing do not
     # read like questions about duties. Set on the development sets (evals/*.jsonl).
     plan_kind_max: float = 0.15
+    # ...and at most this, a noun the plan never uses does not veto that reading: colloquial words
+    # (拍板, 囤货, 钱袋子) name the plan's subjects in other words. Set on the development sets.
+    plan_kind_sure: float = 0.10
     # English questions are searched through their glossary terms, which e5 matches less closely
     # than Chinese: strong word evidence from those terms stands in for the dense threshold.
     english_lexical: float = 25.0
@@ -121,8 +124,9 @@ class ScopeGuard:
         if dense_top < t.min_dense:
             return verdict(False)
         # ...but not when it names a thing the plan never mentions ("身份证", "无人机")
-        reads_like_plan = outside_kind is not None and outside_kind <= t.plan_kind_max \
-            and not self._unknown_noun(unknown, flags=("n", "eng", "l", "j", "i"))
+        reads_like_plan = outside_kind is not None and (
+            outside_kind <= t.plan_kind_sure or outside_kind <= t.plan_kind_max
+            and not self._unknown_noun(unknown, flags=("n", "eng", "l", "j", "i")))
         if coverage <= t.min_coverage and dense_top < t.weak_dense and not reads_like_plan:
             return verdict(False)
         if self._unknown_noun(unknown) and dense_top < t.unknown_noun_dense:

@@ -187,3 +187,15 @@ def test_scope_calibration_questions(assistant):
     wrong = [item["question"] for item in map(json.loads, lines)
              if assistant.ask(item["question"]).refused == item["covered"]]
     assert wrong == []
+
+
+@pytest.mark.parametrize("outside_kind, covered", [(0.05, True), (0.13, False), (0.9, False)])
+def test_a_colloquial_noun_does_not_veto_a_question_that_reads_like_the_plan(assistant, outside_kind, covered):
+    """Weak word evidence (coverage 0.5, BM25 14, dense 0.86) with nouns the plan never uses
+    (囤货, 涨价): answered when the classifier is nearly sure the question is of a kind the plan
+    answers, refused when it is only fairly sure or thinks it is not."""
+    guard = assistant.scope
+    question = "疫情期间有人囤货涨价、造谣，方案怎么处理"
+    assert guard._unknown_noun(guard.coverage(question)[1], flags=("n", "eng", "l", "j", "i"))
+    verdict = guard.judge(question, 0.86, lexical_top=14.0, outside_kind=outside_kind)
+    assert verdict.covered is covered
