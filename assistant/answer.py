@@ -270,13 +270,19 @@ class DefaultComposer:
             sentence = next((s for s in split_sentences(m.body)
                              if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)), m.body)
             lines.append(f"- {sentence}{m.citation}")
-        others = [n for n in related if n not in {m.number for m in exact}][:3 if len(exact) < 3 else 0]
+        # related measures obey the same constraints (a follow-up's filter stays in its scope)
+        unconstrained = query.but(terms=())
+        others = [n for n in related if n not in {m.number for m in exact}
+                  and admits(self.plan.measure(n), unconstrained)][:3 if len(exact) < 3 else 0]
         if others:
             lines.append(self.t(query, "list_related", terms=terms))
             for n in others:
                 lines.append(f"- {split_sentences(self.plan.measure(n).body)[0]}【第{n}项】")
         if not exact and not others:
-            return self.t(query, "list_none", terms=terms), []
+            none = self.t(query, "list_none", terms=terms)
+            if query.scope:
+                none = self.t(query, "within", where=self.t(query, "previous_scope", count=len(query.scope))) + none
+            return none, []
         return "\n".join(lines), [m.number for m in exact] + others
 
     def _takes_part(self, m: Measure, query: Query) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from .lexicon import STOPWORDS, Tokenizer
 from .query import (DEADLINE_ASK, TARGET_ASK, UNITS_ASK, Asks, Intent, Query,
-                    topic_words)
+                    plan_terms_in, topic_words)
 from .text import chinese_to_int, fold_for_match
 
 
@@ -49,6 +49,8 @@ ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上
 ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
 EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
+# words that point back at a whole previous answer ("哪条" alone may start a new question)
+AMONG_THOSE = re.compile(r"其中|这些|那些|上述|以上|里面|当中|which of (them|these)", re.I)
 CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|截止|期限|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊")
 
@@ -96,10 +98,15 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if not kept:    # none of them: say so, with the unit's own duties
             return query.but(intent=Intent.UNIT, scope=tuple(listed))
         return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
-    if within and len(listed) >= 2 and query.terms and not query.units \
-            and query.intent in (Intent.LIST, Intent.SEARCH):
-        # "这些里面哪几条是关于行政复议的": the previous answer's measures that use the term
-        return query.but(intent=Intent.LIST, scope=tuple(listed))
+    if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH):
+        # "这些里面哪几条是关于行政复议的": the previous answer's measures that use the term, also
+        # when the wording did not read as a list request to the classifier
+        terms = query.terms or (plan_terms_in(text, plan, tokenizer)
+                                if plan is not None and AMONG_THOSE.search(text) else ())
+        # "其中哪条最重要" ranks the measures by a judgement, it does not filter them by a word
+        terms = tuple(t for t in terms if f"最{t}" not in text)
+        if terms:
+            return query.but(intent=Intent.LIST, terms=terms, scope=tuple(listed))
     count = PLURAL.search(text)
     if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
             and _asks(query, text) and not _residue(text, tokenizer):

@@ -49,8 +49,10 @@ class ScopeThresholds:
     # paraphrases of measures share few words with them, questions about weather or housing do not
     # read like questions about duties. Set on the development sets (evals/*.jsonl).
     plan_kind_max: float = 0.15
-    # ...and at most this, a noun the plan never uses does not veto that reading: colloquial words
-    # (拍板, 囤货, 钱袋子) name the plan's subjects in other words. Set on the development sets.
+    # ...and at most this, a noun the plan never uses does not veto that reading when most of the
+    # topic words (> min_coverage) are the plan's: a colloquial word (囤货, 拍板) then names one of
+    # its subjects in other words, while a question mostly about other things (办身份证要带的材料,
+    # 无人机飞行管理) stays refused. Set on the development sets.
     plan_kind_sure: float = 0.10
     # English questions are searched through their glossary terms, which e5 matches less closely
     # than Chinese: strong word evidence from those terms stands in for the dense threshold.
@@ -125,7 +127,8 @@ class ScopeGuard:
             return verdict(False)
         # ...but not when it names a thing the plan never mentions ("身份证", "无人机")
         reads_like_plan = outside_kind is not None and (
-            outside_kind <= t.plan_kind_sure or outside_kind <= t.plan_kind_max
+            outside_kind <= t.plan_kind_sure and coverage > t.min_coverage
+            or outside_kind <= t.plan_kind_max
             and not self._unknown_noun(unknown, flags=("n", "eng", "l", "j", "i")))
         if coverage <= t.min_coverage and dense_top < t.weak_dense and not reads_like_plan:
             return verdict(False)

@@ -78,7 +78,7 @@ DOC_FIELDS = (
                             r"上位(文件|依据)|纲要|why was (the|this) plan|"
                             r"\b(implement|carry out|based on|follow)s?\b[^?]{0,30}\b(central|national)? ?(document|outline|guideline)s?\b|"
                             r"\b(which|what) (central |national )?(document|outline)s?\b[^?]{0,30}\b(implement|carry out|base)", re.I)),
-    ("closing", re.compile(r"结尾|末尾|最后一段|(方案|实施方案|文件)(的)?最后(说|讲|写|提|要求|强调)|(方案|实施方案)的?落实|(方案|实施方案)[^，。？]{0,6}督促检查|"
+    ("closing", re.compile(r"结尾|末尾|最后一段|(方案|实施方案|文件)(的)?最后[^，。？]{0,6}(说|讲|写|提|要求|强调)|(方案|实施方案)的?落实|(方案|实施方案)[^，。？]{0,6}督促检查|"
                            r"谁(来|负责)?督促(检查)?(方案|落实)|"
                            r"落实要求", re.I)),
 )

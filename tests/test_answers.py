@@ -189,13 +189,20 @@ def test_scope_calibration_questions(assistant):
     assert wrong == []
 
 
-@pytest.mark.parametrize("outside_kind, covered", [(0.05, True), (0.13, False), (0.9, False)])
-def test_a_colloquial_noun_does_not_veto_a_question_that_reads_like_the_plan(assistant, outside_kind, covered):
-    """Weak word evidence (coverage 0.5, BM25 14, dense 0.86) with nouns the plan never uses
-    (囤货, 涨价): answered when the classifier is nearly sure the question is of a kind the plan
-    answers, refused when it is only fairly sure or thinks it is not."""
+@pytest.mark.parametrize("question, outside_kind, covered", [
+    ("疫情期间有人囤货涨价、造谣，方案怎么处理", 0.05, True),
+    ("疫情期间有人囤货涨价、造谣，方案怎么处理", 0.13, False),
+    ("疫情期间有人囤货涨价、造谣，方案怎么处理", 0.9, False),
+    # half the topic words are not the plan's: the question is about something else
+    ("换驾驶证需要带哪些材料", 0.05, False),
+    ("办理护照需要准备什么材料", 0.05, False),
+])
+def test_a_colloquial_noun_does_not_veto_a_question_that_reads_like_the_plan(assistant, question, outside_kind, covered):
+    """Weak word evidence (BM25 14, dense 0.86) with nouns the plan never uses (囤货, 涨价 among
+    mostly plan words): answered when the classifier is nearly sure the question is of a kind the
+    plan answers, refused when it is only fairly sure or thinks it is not, and refused when the
+    unknown nouns are half or more of what the question is about (驾驶证, 护照)."""
     guard = assistant.scope
-    question = "疫情期间有人囤货涨价、造谣，方案怎么处理"
     assert guard._unknown_noun(guard.coverage(question)[1], flags=("n", "eng", "l", "j", "i"))
     verdict = guard.judge(question, 0.86, lexical_top=14.0, outside_kind=outside_kind)
     assert verdict.covered is covered

@@ -18,6 +18,7 @@ assistant. Fields:
     coverage_not           effective coverage must differ from this
     answer_contains        each item must occur in the answer text; an item that is a list
                            means "at least one of these strings"
+    answer_lacks           no item may occur in the answer text
     group                  minimum functionality / invariance: cases of one group cite the same set
     narrows                directional: this case's cited set is a subset of the named case's
     xfail                  one-line reason: a known failure of the assistant, the expectation
@@ -42,8 +43,9 @@ CAPABILITIES = {"normalization", "homophone", "role_words", "unnamed_unit", "des
                 "constraints", "ellipsis", "plan_terms", "document", "several_questions"}
 MEASURE_LIST_FIELDS = ("cites_all", "cites_any", "cites_none", "cites_any_if_answered", "named_exactly")
 KNOWN_FIELDS = {"id", "capability", "question", "history", "intent", "refused", "coverage",
-                "coverage_not", "answer_contains", "group", "narrows", "xfail", *MEASURE_LIST_FIELDS}
-EXPECTATION_FIELDS = {"intent", "refused", "coverage", "coverage_not", "answer_contains",
+                "coverage_not", "answer_contains", "answer_lacks", "group", "narrows", "xfail",
+                *MEASURE_LIST_FIELDS}
+EXPECTATION_FIELDS = {"intent", "refused", "coverage", "coverage_not", "answer_contains", "answer_lacks",
                       "group", "narrows", *MEASURE_LIST_FIELDS}
 
 
@@ -174,6 +176,9 @@ def test_case(assistant, case):
         options = item if isinstance(item, list) else [item]
         if not any(option in answer.answer for option in options):
             failures.append(f"answer should contain {' or '.join(map(repr, options))}")
+    for item in case.get("answer_lacks", []):
+        if item in answer.answer:
+            failures.append(f"answer must not contain {item!r}")
     assert not failures, "; ".join(failures) + describe(case, answer)
 
 
