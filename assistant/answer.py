@@ -265,7 +265,7 @@ class DefaultComposer:
         terms = "、".join(f"“{t}”" for t in query.terms)
         lines = [self.t(query, "list_summary", terms=terms, count=len(exact))]
         if query.scope:     # a follow-up's filter of the previous answer says so
-            lines[0] = self.t(query, "within", where=self.t(query, "previous_scope", count=len(query.scope))) + lines[0]
+            lines[0] = self.t(query, "within", where=self._scope_label(query)) + lines[0]
         for m in exact:
             sentence = next((s for s in split_sentences(m.body)
                              if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)), m.body)
@@ -281,9 +281,15 @@ class DefaultComposer:
         if not exact and not others:
             none = self.t(query, "list_none", terms=terms)
             if query.scope:
-                none = self.t(query, "within", where=self.t(query, "previous_scope", count=len(query.scope))) + none
+                none = self.t(query, "within", where=self._scope_label(query)) + none
             return none, []
         return "\n".join(lines), [m.number for m in exact] + others
+
+    def _scope_label(self, query: Query) -> str:
+        """Where a scoped list looks: a range the question named, or the previous answer."""
+        if query.span:
+            return self.t(query, "span_scope", first=query.scope[0], last=query.scope[-1])
+        return self.t(query, "previous_scope", count=len(query.scope))
 
     def _takes_part(self, m: Measure, query: Query) -> bool:
         """The measure involves one of the query's units (in its role), or no unit is asked."""
@@ -522,6 +528,7 @@ class DefaultComposer:
             "publication": doc.publication_note.strip("（）()"),
             "issuers_short": "、".join(re.findall(r".+?办公厅", doc.notice_title.split("关于")[0])),
             "approval": next(iter(re.findall(r"[^，。\n]*同意[^，。\n]*", doc.notice)), ""),
+            "start": self.plan.period.start, "end": self.plan.period.end, "horizon": self.plan.period.horizon,
         }
         return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
 

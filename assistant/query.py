@@ -58,6 +58,7 @@ class Query:
     asks: frozenset = field(default_factory=frozenset)
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
+    span: bool = False                 # the scope is a range the question named ("第80到第84条")
     carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
@@ -138,6 +139,12 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
     if s.measures:
         return base.but(intent=Intent.MEASURE, measures=s.measures)
+    if s.span:
+        # "第80到第84条讲什么": those measures; "…里哪几条有2022年的时间要求": they bound the
+        # answer to every other constraint named
+        if s.year is None and not (s.units or s.annual or s.role or s.terms or s.target or s.extreme):
+            return base.but(intent=Intent.MEASURE, measures=s.span)
+        base = base.but(scope=s.span, span=True)
     if s.bad_year is not None:
         # "2026—2030年纲要的要求": a year outside the plan period is about another text, even when
         # it names a document paragraph's words

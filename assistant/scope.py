@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .lexicon import Tokenizer, is_english, translate_english
 from .query import topic_words
+from .slots import QUOTED
 from .records import Plan
 from .text import fold_for_match
 
@@ -84,6 +85,12 @@ class ScopeGuard:
                 return region
         return None
 
+    def quotes_plan(self, text: str) -> bool:
+        """The question quotes a phrase of the plan's own ("方案里那个“1+16”是啥意思"): it asks
+        about the plan, whatever else its words are. Short quotes of one or two characters are
+        common words, not quotations."""
+        return any(len(q) >= 3 and fold_for_match(q) in self._plan_text for q in QUOTED.findall(text))
+
     def coverage(self, text: str) -> tuple[float, tuple[str, ...]]:
         """Share of the question's topic words (unit names and framing removed) found in the plan."""
         if is_english(text):
@@ -116,6 +123,8 @@ class ScopeGuard:
             return verdict(False, "region")
         if UNANSWERABLE.search(text):
             return verdict(False, "unanswerable")
+        if self.quotes_plan(text):
+            return verdict(True)
         if coverage == 0.0:
             return verdict(False)
         if names_units:

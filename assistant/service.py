@@ -24,6 +24,7 @@ from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import ScopeGuard
+from .slots import QUOTED
 
 log = logging.getLogger(__name__)
 STREAM_LINES = 4          # lines per streamed chunk of an offline answer
@@ -113,8 +114,9 @@ class Assistant:
 
     def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None):
         """Hybrid search for an understood question (English uses its glossary terms)."""
+        quoted = () if query.english else tuple(q for q in QUOTED.findall(query.text) if len(q) >= 2)
         return self.hybrid.search(query.search_text, k=k, numbers=numbers,
-                                  weights=TRANSLATED_WEIGHTS if query.english else None)
+                                  weights=TRANSLATED_WEIGHTS if query.english else None, phrases=quoted)
 
     # ------------------------------------------------------------ internals
     def _replay(self, history: list[str]) -> Turn | None:
@@ -176,6 +178,10 @@ class Assistant:
 
         if query.intent == Intent.OUT_OF_RANGE:
             return make(c.out_of_range(query), [], refused=True), []
+        if self.scope.other_region(query.text):
+            # another region's plan ("甘肃省的方案有多少条措施"): not this plan's facts, whatever
+            # is asked; the scope check refuses it
+            return self._search(query.but(intent=Intent.SEARCH, scope=()))
         if query.intent == Intent.MEASURE:
             numbers = list(query.measures)
             return make(c.measure_details(numbers, query), numbers), numbers

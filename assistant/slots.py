@@ -69,6 +69,9 @@ DOC_FIELDS = (
                               re.I)),
     ("publication", re.compile(r"(能|可以|是否|能不能|可不可以)(对外)?公开|公开发布|保密|密级|publicly available",
                                re.I)),
+    ("period", re.compile(r"实施期(?!限)|执行期|规划期|时间跨度|起止(年份|年限|时间)|"
+                          r"(方案|文件|它)[^，。？]{0,6}(管|覆盖|适用|执行|实施)[^，。？]{0,3}(哪几年|哪一?年|几年|哪些年|多少年|多长时间|多久)|"
+                          r"\b(which|what) (years|period)\b[^?]{0,30}\b(plan|cover)|\bplan period\b", re.I)),
     ("guiding_thought", re.compile(r"指导思想|guiding (thought|ideology|principle)", re.I)),
     ("overall_goals", re.compile(r"总体目标|总目标|主要目标|2035年|到2025年.*(目标|实现)|overall goals?|main goals?|"
                                  r"2035", re.I)),
@@ -140,11 +143,15 @@ JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", 
 _FRAMING = re.compile(
     r"方案|实施方案|措施|任务|举措|工作|单位|部门|自治区|宁夏|我们|我是|我在|咱们|请问|一下|哪些|哪个|什么|怎么|"
     r"要做|要干|做什么|干什么|干啥|做啥|职责|负责|承担|牵头|参加|参与|配合|涉及|的|了|吗|呢|啊|是|有|要|都|还|"
-    r"单位|办公室|具体|主要|内容|事情|事|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
+    r"单位|办公室|具体|主要|内容|事情|事|活儿|活计|条|项|些|吧|么|一共|总共|共有|多少|几|分成|分为|包括|包含|讲|说|"
     r"全部|所有|列出|列举|列一下|列|汇总|梳理|这个|那个|作为|身份|情况|大部分|小节|一起|共同|同时|都|"
     r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|意思|含义|概念|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
+_MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
+# Words of a date or period ("6月份", "上半年", "年底"): the time slot reads them.
+_TIME_WORDS = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月份|[上下]半年|[一二三四1-4]\s*季度|季度|"
+                         r"年底|年初|年中|年内|月底|月初|月中|月份|年份")
 _TOPIC_FLAGS = frozenset("nvaijlez")   # n*, v*/vn, a*, i, j, l, eng, nz (first letter of jieba flags)
 _EN_ORG_WORDS = re.compile(r"\b(department|office|bureau|commission|committee|unit|units|autonomous|region|"
                            r"regional|ningxia|government|people's|my|we|our|us|i|am|from|work|at|have|has|to)\b", re.I)
@@ -152,7 +159,7 @@ _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并
                             "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
 ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
-_QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
+QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
 # The asker introducing themself, up to the end of that clause ("我是司法厅法规处的干部，"), also
 # as a supposition ("假设我是…的工作人员，").
 _SELF_INTRO = re.compile(r"^\W*(?:(?:假设|假如|如果|要是|比如|比方)说?)?(?:我们?|本人|咱们?)(?:单位)?"
@@ -176,6 +183,7 @@ class Slots:
     english: bool = False
     measures: tuple[int, ...] = ()              # valid measure numbers
     bad_measure: int | None = None              # a measure number outside 1..N
+    span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
@@ -239,9 +247,26 @@ def find_numbers(patterns, text: str) -> list[int]:
 
 
 # A measure the question rules out ("…是哪一条？不是第7条吧"): it does not name that measure.
-NEGATED_MEASURE = re.compile(r"(?:(?<!是)不是|并非|而不是|而非|不要|别)(?:说|指)?\s*第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]")
+_MEASURE_REF = r"第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]"
+MEASURE_RANGE = re.compile(rf"第\s*([0-9]{{1,3}}|[{_CN}]{{1,6}})\s*(?:项|条)?\s*(?:到|至|~|～|-|—|–)\s*"
+                           rf"第?\s*([0-9]{{1,3}}|[{_CN}]{{1,6}})\s*(?:项|条)")
+
+
+def _measure_span(text: str, total: int) -> tuple[int, ...]:
+    """The measures of a range the question names ("第80到第84条", "第1-3项"), in order."""
+    found: list[int] = []
+    for match in MEASURE_RANGE.finditer(text):
+        low, high = (_number(g) for g in match.groups())
+        if low is not None and high is not None and 1 <= low < high <= total:
+            found += [n for n in range(low, high + 1) if n not in found]
+    return tuple(found)
+
+
+NEGATED_MEASURE = re.compile(r"(?:(?<!是)不是|并非|而不是|而非|不要|别)(?:[跟和对给]我)?(?:说|讲|指|当成|理解成)?(?:是|成)?\s*"
+                             + _MEASURE_REF + r"(?:\s*(?:和|与|、|或者?|跟)\s*第?\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]?)*")
 # A role the question excludes ("只是参加单位（不牵头）", "不是牵头单位"): it does not name that role.
-NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:作为|当|担任)?(?:牵头|参加|配合|责任)(?:单位)?|"
+NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:由)?(?:它|他们|她|他|我们|咱们|我|其|该单位|本单位)?(?:来)?"
+                          r"(?:作为|当|担任)?(?:牵头|参加|配合|责任)(?:单位)?|"
                           r"\b(?:not|non)[- ](?:as )?(?:the )?(?:lead\w*|participat\w*|responsible)", re.I)
 
 
@@ -312,6 +337,7 @@ def topic_words(text: str, tokenizer) -> list[str]:
     for english in sorted(EN_UNIT_NAMES, key=len, reverse=True):
         stripped = re.sub(rf"\b{re.escape(english)}\b", " ", stripped, flags=re.I)
     stripped = _EN_ORG_WORDS.sub(" ", stripped)
+    stripped = _TIME_WORDS.sub(" ", stripped)      # when is a constraint of its own, not a topic
     # a common noun with a framing word only as its modifier ("身份证", "工作日") names a thing of
     # its own; one headed by a framing word ("硬任务", "保护措施") is still framing
     kept = [w for w, flag in tokenizer.tagged(stripped)
@@ -521,7 +547,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     english = is_english(text)
     total = len(plan.measures)
 
-    numbers = find_numbers(MEASURE_PATTERNS, NEGATED_MEASURE.sub(" ", LAW_ARTICLE.sub(" ", text)))
+    span = _measure_span(text, total)
+    numbers = find_numbers(MEASURE_PATTERNS, NEGATED_MEASURE.sub(" ", LAW_ARTICLE.sub(" ", MEASURE_RANGE.sub(" ", text))))
     last = LAST_RE.search(text)
     if last and re.search(r"项|条|measure", last.group(0)) and not numbers:
         numbers = [total]
@@ -579,10 +606,13 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # only names of things narrow a question to a subject (nouns, verbal nouns, idioms, Latin words)
     nouns = {w for w, flag in tokenizer.tagged(rest) if flag[:1] in "nijl" or flag in ("vn", "eng")} \
         if tokenizer is not None and not english else set(topic)   # glossary words name subjects
+    # "要交账的任务": between a modal and 的 + a word for tasks stands what is done with them, a
+    # verb even when jieba tags a colloquial one as a noun; it names no subject
+    nouns -= set(_MODAL_PREDICATE.findall(rest))
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
         if not english else ()
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
-    quoted = tuple(q for q in _QUOTED.findall(text) if fold_for_match(q) in _folded_corpus(plan)
+    quoted = tuple(q for q in QUOTED.findall(text) if fold_for_match(q) in _folded_corpus(plan)
                    and not _FRAMING_ONLY.fullmatch(q) and not ROLE_CLAUSE_WORDS.search(q)
                    and not any(q in w for w in unit_words) and not any(a in q for a in _aliases_longest_first()))
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
@@ -607,7 +637,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
-        text=text, english=english, measures=measures, bad_measure=bad_measure,
+        text=text, english=english, measures=measures, bad_measure=bad_measure, span=span,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
         until=year is not None and bool(UNTIL_RE.search(text)),
