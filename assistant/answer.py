@@ -585,6 +585,8 @@ def admits(m: Measure, query: Query) -> bool:
         return False
     if query.scope and m.number not in query.scope:
         return False
+    if m.number in query.excluded:
+        return False
     if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
         return False
     return True

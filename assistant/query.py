@@ -59,6 +59,7 @@ class Query:
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
     span: bool = False                 # the scope is a range the question named ("第80到第84条")
+    excluded: tuple[int, ...] = ()     # measures the question sets aside ("除了…那条以外")
     carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
@@ -133,7 +134,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
-                 quantity_word=s.quantity_word, attribute=s.attribute)
+                 quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)

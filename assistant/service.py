@@ -173,6 +173,8 @@ class Assistant:
         c = self.composer
 
         def make(text: str, measures: list[int], refused: bool = False, **extra) -> Answer:
+            if query.excluded and query.intent in (Intent.UNIT, Intent.DEADLINES, Intent.LIST):
+                text = c.t(query, "excluded_note", numbers="、".join(f"第{n}项" for n in query.excluded)) + text
             return Answer(question=query.original, answer=text, citations=citations_in(text), refused=refused,
                           intent=query.intent.value, measures=measures, units=list(query.units), **extra)
 

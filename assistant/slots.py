@@ -148,6 +148,9 @@ _FRAMING = re.compile(
     r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|意思|含义|概念|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
+# "除了表彰奖励那条以外", "除第102项外": what the question sets aside
+EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
+_UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
 # Words of a date or period ("6月份", "上半年", "年底"): the time slot reads them.
 _TIME_WORDS = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月份|[上下]半年|[一二三四1-4]\s*季度|季度|"
@@ -184,6 +187,7 @@ class Slots:
     measures: tuple[int, ...] = ()              # valid measure numbers
     bad_measure: int | None = None              # a measure number outside 1..N
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
+    excluded: tuple[int, ...] = ()              # "除了表彰奖励那条以外": measures the question sets aside
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
@@ -250,6 +254,22 @@ def find_numbers(patterns, text: str) -> list[int]:
 _MEASURE_REF = r"第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]"
 MEASURE_RANGE = re.compile(rf"第\s*([0-9]{{1,3}}|[{_CN}]{{1,6}})\s*(?:项|条)?\s*(?:到|至|~|～|-|—|–)\s*"
                            rf"第?\s*([0-9]{{1,3}}|[{_CN}]{{1,6}})\s*(?:项|条)")
+
+
+def _excluded_measures(text: str, plan: Plan, tokenizer=None) -> tuple[int, ...]:
+    """The measures an exclusion clause sets aside: those it numbers, else those using its
+    plan terms ("除了表彰奖励那条以外" sets aside the measure about 表彰奖励)."""
+    found: list[int] = []
+    for match in EXCLUSION.finditer(text):
+        clause = match.group(1)
+        numbers = [n for n in find_numbers(MEASURE_PATTERNS, clause) if plan.measure(n) is not None]
+        if not numbers:
+            # the clause's most specific term picks what it sets aside ("表彰奖励", not "个人")
+            terms = [t for t in plan_terms_in(clause, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)]
+            using = [[m.number for m in plan.measures if fold_for_match(t) in fold_for_match(m.body)] for t in terms]
+            numbers = min((u for u in using if u), key=len, default=[])
+        found += [n for n in numbers if n not in found]
+    return tuple(found) if len(found) < len(plan.measures) / 3 else ()
 
 
 def _measure_span(text: str, total: int) -> tuple[int, ...]:
@@ -469,8 +489,11 @@ def plan_name_pattern(plan: Plan) -> re.Pattern:
     kind = re.search(r"(方案|规划|纲要|意见)$", title)
     if not subject or not kind:
         return re.compile(r"(?!)")
-    return re.compile(rf"(?:在)?(?:宁夏回族自治区|宁夏|自治区|咱们|我区|全区)?{re.escape(subject)}"
-                      rf"(?:实施)?{kind.group(1)}")
+    # the plan's subject heading its framing words ("法治政府建设任务", "法治政府方面") is the
+    # whole plan too, not a topic within it
+    core = re.sub(r"建设$", "", subject)
+    return re.compile(rf"(?:在)?(?:宁夏回族自治区|宁夏|自治区|咱们|我区|全区)?{re.escape(core)}(?:建设)?"
+                      rf"(?:(?:实施)?{kind.group(1)}|的?(?:任务|工作|方面|措施|举措|这块))")
 
 
 def _without_title_words(text: str, title: str) -> str:
@@ -548,7 +571,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     total = len(plan.measures)
 
     span = _measure_span(text, total)
-    numbers = find_numbers(MEASURE_PATTERNS, NEGATED_MEASURE.sub(" ", LAW_ARTICLE.sub(" ", MEASURE_RANGE.sub(" ", text))))
+    excluded = _excluded_measures(text, plan, tokenizer)
+    text_for_numbers = EXCLUSION.sub(" ", text)
+    numbers = find_numbers(MEASURE_PATTERNS, NEGATED_MEASURE.sub(" ", LAW_ARTICLE.sub(" ", MEASURE_RANGE.sub(" ", text_for_numbers))))
     last = LAST_RE.search(text)
     if last and re.search(r"项|条|measure", last.group(0)) and not numbers:
         numbers = [total]
@@ -587,6 +612,10 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     rest = _SELF_INTRO.sub(" ", text) if units else text
     for word in sorted(unit_words, key=len, reverse=True):
         rest = rest.replace(word, " ")
+    if units:   # "专门查违纪违法的那个纪检监察机关": the clause describes the unit, it is not a topic
+        rest = _UNIT_DESCRIPTION.sub(" ", rest)
+    if excluded:
+        rest = EXCLUSION.sub(" ", rest)
     for pattern in _SLOT_SPANS:
         rest = pattern.sub(" ", rest)
     for alias in _aliases_longest_first():
@@ -637,7 +666,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
-        text=text, english=english, measures=measures, bad_measure=bad_measure, span=span,
+        text=text, english=english, measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
         until=year is not None and bool(UNTIL_RE.search(text)),

@@ -85,7 +85,7 @@ UNITS: tuple[Unit, ...] = (
     Unit("自治区高级法院", UnitKind.JUDICIAL, ("高级法院", "高院", "自治区高院", "高级人民法院", "自治区高级人民法院")),
     Unit("自治区检察院", UnitKind.JUDICIAL, ("检察院", "人民检察院", "自治区人民检察院", "检察机关")),
     Unit("人行银川中心支行", UnitKind.CENTRAL,
-         ("人民银行银川中心支行", "中国人民银行银川中心支行", "人民银行")),
+         ("人民银行银川中心支行", "中国人民银行银川中心支行", "人民银行", "央行")),   # 央行: the common name
     Unit("宁夏银保监局", UnitKind.CENTRAL, ("银保监局", "宁夏银保监局")),
     Unit("宁夏证监局", UnitKind.CENTRAL, ("证监局",)),
     Unit("自治区党校（行政学院）", UnitKind.INSTITUTION,
