@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .query import Asks, Query
+from .slots import DOC_FIELDS
 from .records import DeadlineKind, Measure, Plan, Role
 from .text import clauses, fold_for_match, split_sentences
 from .units import involvement
@@ -340,6 +341,8 @@ class DefaultComposer:
                 if query.year is not None and (d.year is None or d.year > query.year if query.until
                                                else d.year != query.year):
                     continue
+                if query.since is not None and d.year is not None and d.year < query.since:
+                    continue
                 if query.month is not None and (d.month or 12) > query.month:
                     continue        # "2022年底前" is due in December
                 if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL and not query.terms:
@@ -530,7 +533,11 @@ class DefaultComposer:
             "approval": next(iter(re.findall(r"[^，。\n]*同意[^，。\n]*", doc.notice)), ""),
             "start": self.plan.period.start, "end": self.plan.period.end, "horizon": self.plan.period.horizon,
         }
-        return self.t(query, f"doc_{query.doc_field}", **values, title_=doc.title)
+        # "文号和印发日期分别是什么": every document field the question names, in its order
+        named = sorted(((m.end(), name) for name, pattern in DOC_FIELDS for m in [pattern.search(query.text)] if m))
+        fields = list(dict.fromkeys([name for _, name in named])) if query.doc_field in {n for _, n in named} \
+            else [query.doc_field]
+        return "\n\n".join(self.t(query, f"doc_{field}", **values, title_=doc.title) for field in fields)
 
     def refusal(self, query: Query, reason: str = "", region: str = "") -> str:
         """Say plainly that the plan does not cover the question (and why, when known)."""

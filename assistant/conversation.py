@@ -46,6 +46,8 @@ def in_speakers_words(text: str, speaker: tuple[str, ...], names_unit: bool) -> 
 
 ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上)|这(条|项|个|些)|那(条|项|个|些)|它|其中|上述|上面|刚才|以上|呢|"
                       r"\b(it|its|that|this|those|these|them|the first|the second)\b", re.I)
+# which of the previous measures comes due first or last ("最晚的那项", "哪个最先到期")
+DEADLINE_EXTREME = re.compile(r"最(?:早|先|晚|迟)|最后(?:到期|截止|完成)|\b(?:earliest|latest)\b", re.I)
 ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
 EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
@@ -87,6 +89,15 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
         # "其中哪项最紧急": rank the previous answer's measures by deadline
         return query.but(scope=tuple(listed), units=())
+    extreme = DEADLINE_EXTREME.search(text)
+    if extreme and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end():]):
+        extreme = None      # "最迟多少小时内": how long, not which comes due last
+    if extreme and len(listed) >= 2 and query.intent != Intent.DEADLINES and not query.units \
+            and (ANAPHORA.search(text) or len(text) <= 12):
+        # "最晚的那项是什么内容": the previous answer's measures ranked by deadline
+        latest = bool(re.search(r"晚|迟|后|latest|last", extreme.group(0), re.I))
+        return query.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest",
+                         scope=tuple(listed), units=())
     filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
     if filtered and query.units and ELLIPSIS.search(text) and not within:
         # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
@@ -196,7 +207,7 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
                       units=units or previous.units, **{k: v for k, v in changes.items() if k != "units"})
 
 
-PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?")
+PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?|它们|\bthey\b|\bthem\b", re.I)
 
 
 def _count(token: str) -> int | None:
@@ -211,7 +222,7 @@ def _takes_part(plan, number: int, units: tuple[str, ...], role) -> bool:
     return bool(roles) and (role is None or role in roles)
 
 
-SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项)|^(那|那么)?它|它的|\b(it|its|that one|this one)\b", re.I)
+SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项|件事|事)|^(那|那么)?它(?!们)|它的|\b(it|its|that one|this one)\b", re.I)
 
 
 def _asks(query: Query, text: str) -> set:

@@ -52,6 +52,7 @@ class Query:
     month: int | None = None
     annual: bool = False
     until: bool = False                # the year ends a span from the plan's start (see Slots)
+    since: int | None = None           # ...or from this year ("2022到2023这两年")
     part: int | None = None
     section: int | None = None
     doc_field: str | None = None
@@ -131,7 +132,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     s = slots
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
     base = Query(question, s.text, Intent.SEARCH, english=s.english, units=s.units, role=s.role,
-                 year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until,
+                 year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded)

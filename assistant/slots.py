@@ -39,6 +39,8 @@ SECTION_PATTERNS = (
     re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*(?:节|小节|个小标题)"),
     re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
 )
+# "2022到2023这两年", "2022—2023年": a span of years (the plan's own period names the plan)
+YEAR_SPAN = re.compile(r"(20[0-9]{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*(20[0-9]{2})(?!\s*[0-9])")
 YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月|(上半年|年中))?")
 # 今年/明年/去年/前年/后年, read against today's date
 RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
@@ -151,6 +153,7 @@ _FRAMING = re.compile(
 # "除了表彰奖励那条以外", "除第102项外": what the question sets aside
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
+_TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项)")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
 # Words of a date or period ("6月份", "上半年", "年底"): the time slot reads them.
 _TIME_WORDS = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月份|[上下]半年|[一二三四1-4]\s*季度|季度|"
@@ -194,6 +197,7 @@ class Slots:
     year: int | None = None
     month: int | None = None
     until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
+    since: int | None = None    # the first year of a span the question names ("2022到2023这两年")
     bad_year: int | None = None                 # a year outside the plan period
     annual: bool = False
     dated: bool = False                         # "2022年底前" written as a deadline
@@ -594,10 +598,17 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         title_named = named.group(0) if named else ""      # "政府机构职能和营商环境那部分" names the part
     bad_structure = any(p > len(plan.parts) for p in parts) or any(s > len(plan.sections) for s in sections)
 
-    years = _years(text, today)
     period = plan.period
+    spanned = YEAR_SPAN.search(text)
+    low, high = (int(spanned.group(1)), int(spanned.group(2))) if spanned else (None, None)
+    # "2021—2025年的方案" names the plan by its period, it sets no time constraint
+    names_period = spanned is not None and (low, high) == (period.start, period.end)
+    years = _years(YEAR_SPAN.sub(" ", text) if names_period else text, today)
     bad_year = next((y for y, _ in years if not period.covers(y)), None)
     year, month = years[0] if years else (None, None)
+    since = None
+    if spanned and not names_period and low < high and period.covers(low) and period.covers(high):
+        since, year, month = low, high, None
 
     extreme = EXTREME_RE.search(text)
     if extreme and extreme.group(1) and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end(1):]):
@@ -638,6 +649,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # "要交账的任务": between a modal and 的 + a word for tasks stands what is done with them, a
     # verb even when jieba tags a colloquial one as a noun; it names no subject
     nouns -= set(_MODAL_PREDICATE.findall(rest))
+    # "硬性任务": a word the plan never uses, right before a word for tasks, says what kind of
+    # task, not what it is about
+    nouns -= {w for w in _TASK_MODIFIER.findall(rest) if document_frequency(w, plan) == 0}
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
         if not english else ()
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
@@ -669,7 +683,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         text=text, english=english, measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
-        until=year is not None and bool(UNTIL_RE.search(text)),
+        until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None), since=since,
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
