@@ -46,6 +46,7 @@ def in_speakers_words(text: str, speaker: tuple[str, ...], names_unit: bool) -> 
 
 ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上)|这(条|项|个|些)|那(条|项|个|些)|它|其中|上述|上面|刚才|以上|呢|"
                       r"\b(it|its|that|this|those|these|them|the first|the second)\b", re.I)
+UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这家单位|\b(?:it|they)\b", re.I)
 # which of the previous measures comes due first or last ("最晚的那项", "哪个最先到期")
 DEADLINE_EXTREME = re.compile(r"最(?:早|先|晚|迟)|最后(?:到期|截止|完成)|\b(?:earliest|latest)\b", re.I)
 ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
@@ -98,6 +99,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         latest = bool(re.search(r"晚|迟|后|latest|last", extreme.group(0), re.I))
         return query.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest",
                          scope=tuple(listed), units=())
+    if within and listed and not query.units and query.role is not None and previous.query.units \
+            and UNIT_PRONOUN.search(text):
+        # "其中它是责任单位的": 它 is the unit the previous question was about
+        query = query.but(units=previous.query.units)
     filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
     if filtered and query.units and ELLIPSIS.search(text) and not within:
         # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
