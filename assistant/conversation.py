@@ -92,16 +92,16 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query.but(scope=tuple(listed), units=())
     extreme = DEADLINE_EXTREME.search(text)
     if extreme and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end():]):
-        extreme = None      # "最迟多少小时内": how long, not which comes due last
+        extreme = None      # "最迟几天内": how long, not which comes due last
     if extreme and len(listed) >= 2 and query.intent != Intent.DEADLINES and not query.units \
             and (ANAPHORA.search(text) or len(text) <= 12):
-        # "最晚的那项是什么内容": the previous answer's measures ranked by deadline
+        # "最迟的那条是哪个": the previous answer's measures ranked by deadline
         latest = bool(re.search(r"晚|迟|后|latest|last", extreme.group(0), re.I))
         return query.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest",
                          scope=tuple(listed), units=())
     if within and listed and not query.units and query.role is not None and previous.query.units \
             and UNIT_PRONOUN.search(text):
-        # "其中它是责任单位的": 它 is the unit the previous question was about
+        # "这些里面它牵头的": 它 is the unit the previous question was about
         query = query.but(units=previous.query.units)
     filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
     if filtered and query.units and ELLIPSIS.search(text) and not within:
@@ -115,7 +115,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
             return query.but(intent=Intent.UNIT, scope=tuple(listed))
         return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
     if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH):
-        # "这些里面哪几条是关于行政复议的": the previous answer's measures that use the term, also
+        # "这些当中哪些涉及听证": the previous answer's measures that use the term, also
         # when the wording did not read as a list request to the classifier
         terms = query.terms or (plan_terms_in(text, plan, tokenizer)
                                 if plan is not None and AMONG_THOSE.search(text) else ())

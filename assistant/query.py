@@ -52,7 +52,7 @@ class Query:
     month: int | None = None
     annual: bool = False
     until: bool = False                # the year ends a span from the plan's start (see Slots)
-    since: int | None = None           # ...or from this year ("2022到2023这两年")
+    since: int | None = None           # ...or from this year ("2023至2024年间")
     part: int | None = None
     section: int | None = None
     doc_field: str | None = None
@@ -60,7 +60,7 @@ class Query:
     out_of_range: int | None = None
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
     span: bool = False                 # the scope is a range the question named ("第80到第84条")
-    excluded: tuple[int, ...] = ()     # measures the question sets aside ("除了…那条以外")
+    excluded: tuple[int, ...] = ()     # measures the question sets aside ("除…之外")
     carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
@@ -142,7 +142,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     if s.measures:
         return base.but(intent=Intent.MEASURE, measures=s.measures)
     if s.span:
-        # "第80到第84条讲什么": those measures; "…里哪几条有2022年的时间要求": they bound the
+        # "第1至3条讲的什么": those measures; "…里哪些有2022年的期限": they bound the
         # answer to every other constraint named
         if s.year is None and not (s.units or s.annual or s.role or s.terms or s.target or s.extreme):
             return base.but(intent=Intent.MEASURE, measures=s.span)

@@ -97,7 +97,7 @@ class HybridSearch:
 
     def search(self, query: str, k: int = 10, numbers: set[int] | None = None,
                weights: dict[str, float] | None = None, phrases: tuple[str, ...] = ()) -> list[Hit]:
-        """`phrases`: the plan's words the user quoted ("“双随机、一公开”是哪条"); measures that
+        """`phrases`: the plan's words the user quoted ("“谁执法谁普法”在哪一条"); measures that
         hold one verbatim come first, in fused order."""
         weights = weights or self.weights
         rankings = {

@@ -86,7 +86,7 @@ class ScopeGuard:
         return None
 
     def quotes_plan(self, text: str) -> bool:
-        """The question quotes a phrase of the plan's own ("方案里那个“1+16”是啥意思"): it asks
+        """The question quotes a phrase of the plan's own ("“一网通办”指的什么"): it asks
         about the plan, whatever else its words are. Short quotes of one or two characters are
         common words, not quotations."""
         return any(len(q) >= 3 and fold_for_match(q) in self._plan_text for q in QUOTED.findall(text))

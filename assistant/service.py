@@ -181,7 +181,7 @@ class Assistant:
         if query.intent == Intent.OUT_OF_RANGE:
             return make(c.out_of_range(query), [], refused=True), []
         if self.scope.other_region(query.text):
-            # another region's plan ("甘肃省的方案有多少条措施"): not this plan's facts, whatever
+            # another region's plan ("浙江的方案分几部分"): not this plan's facts, whatever
             # is asked; the scope check refuses it
             return self._search(query.but(intent=Intent.SEARCH, scope=()))
         if query.intent == Intent.MEASURE:
@@ -198,7 +198,7 @@ class Assistant:
         if query.intent == Intent.TARGETS:
             text, numbers = c.targets(query)
             return make(text, numbers), []
-        if query.intent in (Intent.LIST, Intent.UNIT, Intent.DEADLINES) and self._asks_beyond_plan(query):
+        if query.intent in (Intent.LIST, Intent.UNIT) and self._asks_beyond_plan(query):
             # a unit's name or a term does not make a question answerable ("X的厅长是谁")
             return self._search(query.but(intent=Intent.SEARCH))     # the scope checks decide
         if query.intent == Intent.LIST:
@@ -217,12 +217,11 @@ class Assistant:
         return self._search(query)
 
     def _asks_beyond_plan(self, query: Query) -> bool:
-        """The question asks for what the plan never holds, or about another region."""
+        """The question asks for what the plan never holds (another region is refused earlier)."""
         # "那参加的呢" redoing the previous operation is too short to be judged by its wording
-        return bool(self.scope.other_region(query.text)) or (
-            not query.carried
-            and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN
-            and _states_a_request(query.text))
+        return not query.carried \
+            and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN \
+            and _states_a_request(query.text)
 
     def _search(self, query: Query) -> tuple[Answer, list[int]]:
         scope = set(query.scope) if query.scope else None

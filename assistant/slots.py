@@ -39,7 +39,7 @@ SECTION_PATTERNS = (
     re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*(?:节|小节|个小标题)"),
     re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
 )
-# "2022到2023这两年", "2022—2023年": a span of years (the plan's own period names the plan)
+# "2023至2024年间", "2023—2024年": a span of years (the plan's own period names the plan)
 YEAR_SPAN = re.compile(r"(20[0-9]{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*(20[0-9]{2})(?!\s*[0-9])")
 YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月|(上半年|年中))?")
 # 今年/明年/去年/前年/后年, read against today's date
@@ -150,7 +150,7 @@ _FRAMING = re.compile(
     r"责任单位|参加单位|牵头单位|责任|角色|完成|时候|多久|要求|规定|部分|板块|有关系|关系|意思|含义|概念|"
     r"\bwhat\b|\bmust\b|\bdo\b|\bdoes\b|\bthe\b|\bshould\b|"
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
-# "除了表彰奖励那条以外", "除第102项外": what the question sets aside
+# "除了经费那项之外", "除第102项外": what the question sets aside
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项)")
@@ -190,14 +190,14 @@ class Slots:
     measures: tuple[int, ...] = ()              # valid measure numbers
     bad_measure: int | None = None              # a measure number outside 1..N
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
-    excluded: tuple[int, ...] = ()              # "除了表彰奖励那条以外": measures the question sets aside
+    excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
     year: int | None = None
     month: int | None = None
     until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
-    since: int | None = None    # the first year of a span the question names ("2022到2023这两年")
+    since: int | None = None    # the first year of a span the question names ("2023至2024年间")
     bad_year: int | None = None                 # a year outside the plan period
     annual: bool = False
     dated: bool = False                         # "2022年底前" written as a deadline
@@ -262,13 +262,13 @@ MEASURE_RANGE = re.compile(rf"第\s*([0-9]{{1,3}}|[{_CN}]{{1,6}})\s*(?:项|条)?
 
 def _excluded_measures(text: str, plan: Plan, tokenizer=None) -> tuple[int, ...]:
     """The measures an exclusion clause sets aside: those it numbers, else those using its
-    plan terms ("除了表彰奖励那条以外" sets aside the measure about 表彰奖励)."""
+    plan terms ("除了经费那项之外" sets aside the measures about 经费)."""
     found: list[int] = []
     for match in EXCLUSION.finditer(text):
         clause = match.group(1)
         numbers = [n for n in find_numbers(MEASURE_PATTERNS, clause) if plan.measure(n) is not None]
         if not numbers:
-            # the clause's most specific term picks what it sets aside ("表彰奖励", not "个人")
+            # the clause's most specific term picks what it sets aside ("经费", not "保障")
             terms = [t for t in plan_terms_in(clause, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)]
             using = [[m.number for m in plan.measures if fold_for_match(t) in fold_for_match(m.body)] for t in terms]
             numbers = min((u for u in using if u), key=len, default=[])
@@ -493,7 +493,7 @@ def plan_name_pattern(plan: Plan) -> re.Pattern:
     kind = re.search(r"(方案|规划|纲要|意见)$", title)
     if not subject or not kind:
         return re.compile(r"(?!)")
-    # the plan's subject heading its framing words ("法治政府建设任务", "法治政府方面") is the
+    # the plan's subject heading its framing words ("法治政府建设工作", "法治政府这块") is the
     # whole plan too, not a topic within it
     core = re.sub(r"建设$", "", subject)
     return re.compile(rf"(?:在)?(?:宁夏回族自治区|宁夏|自治区|咱们|我区|全区)?{re.escape(core)}(?:建设)?"
@@ -623,7 +623,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     rest = _SELF_INTRO.sub(" ", text) if units else text
     for word in sorted(unit_words, key=len, reverse=True):
         rest = rest.replace(word, " ")
-    if units:   # "专门查违纪违法的那个纪检监察机关": the clause describes the unit, it is not a topic
+    if units:   # "管审计监督的那个厅": the clause describes the unit, it is not a topic
         rest = _UNIT_DESCRIPTION.sub(" ", rest)
     if excluded:
         rest = EXCLUSION.sub(" ", rest)
@@ -646,10 +646,10 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # only names of things narrow a question to a subject (nouns, verbal nouns, idioms, Latin words)
     nouns = {w for w, flag in tokenizer.tagged(rest) if flag[:1] in "nijl" or flag in ("vn", "eng")} \
         if tokenizer is not None and not english else set(topic)   # glossary words name subjects
-    # "要交账的任务": between a modal and 的 + a word for tasks stands what is done with them, a
+    # "得交差的活儿": between a modal and 的 + a word for tasks stands what is done with them, a
     # verb even when jieba tags a colloquial one as a noun; it names no subject
     nouns -= set(_MODAL_PREDICATE.findall(rest))
-    # "硬性任务": a word the plan never uses, right before a word for tasks, says what kind of
+    # "要紧任务": a word the plan never uses, right before a word for tasks, says what kind of
     # task, not what it is about
     nouns -= {w for w in _TASK_MODIFIER.findall(rest) if document_frequency(w, plan) == 0}
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
