@@ -161,7 +161,9 @@ class DefaultComposer:
         lines = []
         if numbers:
             first = self.plan.measure(numbers[0])
-            lines.extend(self._direct_lines(first, query))
+            # a comparison leads with what each of the two says
+            for number in numbers if query.alternatives else numbers[:1]:
+                lines.extend(self._direct_lines(self.plan.measure(number), query))
             if (query.attribute or query.quantity_word) and self.lacks_asked(first, query):
                 lines.insert(0, self.lacking_line(first, query))
         lines.append(self.t(query, "search_intro"))

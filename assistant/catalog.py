@@ -30,14 +30,24 @@ _KIND_MAP = {
 }
 # Words that introduce a description of a unit by its work: "管文化旅游的那个厅", "负责统计的单位".
 # "负责网络安全和信息化的党委部门": a system word may stand between the work and the organ noun.
+_ORGAN_NOUNS = r"(委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|法院|检察院|厅|委|局|办|院|部)"
 _DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
-                          r"(?:那个|那家)?(党委|政府|人大|政协)?"
-                          r"(委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|厅|委|局|办|院|部)")
+                          r"(?:那个|那家)?(党委|政府|人大|政协)?" + _ORGAN_NOUNS)
+_THAT_ONE = r"(?:那个|那家|那一个|那一家)"
+# Without a verb of work a demonstrative marks the description: "最高一级的那个法院", "那家最高的
+# 法院", "搞纪检监察的那家" (the organ noun left out).
+_DEMONSTRATED = (
+    re.compile(r"([\u4e00-\u9fff]{2,8}?)的" + _THAT_ONE + r"(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
+    re.compile(_THAT_ONE + r"([\u4e00-\u9fff]{2,8}?)的(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
+    re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?的?" + _THAT_ONE +
+               r"(党委|政府|人大|政协)?()(?![\u4e00-\u9fff]{0,6}(?:委员会|工作机构|部门|单位|机关|机构|办公室|法院|检察院|[厅委局办院部]))"),
+)
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
 _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
 _SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
-_GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱|本)(?:个)?(市|县|区|乡镇|乡|镇|街道)")
+# "我区/咱区/本区" is the 自治区 itself, as the plan writes it ("我区一体化政务服务平台")
+_GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱们|咱|本)(?:个)?(市|县|(?<![我咱本])区|乡镇|乡|镇|街道)")
 # A level word right before an organ noun, with no place named: "县司法局", "市里的公安局",
 # "县里一个局", "区级部门". The look-behind keeps words that end in 市/区 but are not a level
 # (自治区, 社区, 园区, 上市, 市县) out.
@@ -171,21 +181,26 @@ class OrganCatalog:
         """"管文化旅游的那个厅", "负责网络安全和信息化的党委部门", "纪检监察机关": the organ whose
         work words best cover the described work, within the system the text names (党委, 人大 …),
         with the span that described it."""
-        match = _DESCRIPTION.search(text)
-        if match:
+        for pattern in (_DESCRIPTION, *_DEMONSTRATED):
+            match = pattern.search(text)
+            if not match:
+                continue
             described, system, noun = match.group(1), match.group(2), match.group(3)
-            system = system or next((w for w in _SYSTEM_KINDS if w in text[max(0, match.start() - 8):match.start()]), None)
+            system = system or next((w for w in _SYSTEM_KINDS if w in text[max(0, match.start() - 16):match.start()]), None)
             organ = self._best_fit(described, noun, system)
-            if organ is None:
-                return None
-            qualifier = _qualifier(text[:match.start()], organ)
-            return organ, f"{qualifier}|{match.group(0)}" if qualifier else match.group(0)
+            if organ is not None:
+                qualifier = _qualifier(text[:match.start()], organ)
+                return organ, f"{qualifier}|{match.group(0)}" if qualifier else match.group(0)
         return self._by_work_noun(text)
 
     def _best_fit(self, described: str, noun: str, system: str | None) -> Organ | None:
         best, best_score = None, 0.0
         for organ in self._within(system):
-            if noun in "厅委局办院部" and not organ.name.endswith(tuple(noun)) and noun != "办":
+            # a 委 is also written out as 委员会 (自治区卫生健康委员会)
+            ends = ("委", "委员会") if noun == "委" else (noun,)
+            if noun in ("法院", "检察院") and not organ.name.endswith(noun):
+                continue
+            if noun and noun in "厅委局办院部" and not organ.name.endswith(ends) and noun != "办":
                 continue
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue

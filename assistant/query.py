@@ -61,6 +61,7 @@ class Query:
     scope: tuple[int, ...] = ()        # restrict search to these measures (follow-ups)
     span: bool = False                 # the scope is a range the question named ("第80到第84条")
     excluded: tuple[int, ...] = ()     # measures the question sets aside ("除…之外")
+    excluded_units: tuple[str, ...] = ()  # ...because they name these units ("没点X的名")
     carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
@@ -70,6 +71,7 @@ class Query:
     outside_kind: float | None = None
     quantity_word: str = ""            # see Slots: the measure word of a number asked for
     attribute: str = ""                # see Slots: an attribute the plan never names
+    alternatives: tuple[str, ...] = ()  # see Slots: two things compared, each searched on its own
 
     def kind_of(self, unit: str):
         return next((kind for name, kind, _ in self.unlisted if name == unit), None)
@@ -135,7 +137,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
-                 quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded)
+                 quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
+                 excluded_units=s.excluded_units, alternatives=s.alternatives)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)

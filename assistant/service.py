@@ -174,7 +174,8 @@ class Assistant:
 
         def make(text: str, measures: list[int], refused: bool = False, **extra) -> Answer:
             if query.excluded and query.intent in (Intent.UNIT, Intent.DEADLINES, Intent.LIST):
-                text = c.t(query, "excluded_note", numbers="、".join(f"第{n}项" for n in query.excluded)) + text
+                text = (c.t(query, "excluded_units_note", units="、".join(query.excluded_units)) if query.excluded_units
+                        else c.t(query, "excluded_note", numbers="、".join(f"第{n}项" for n in query.excluded))) + text
             return Answer(question=query.original, answer=text, citations=citations_in(text), refused=refused,
                           intent=query.intent.value, measures=measures, units=list(query.units), **extra)
 
@@ -280,6 +281,12 @@ class Assistant:
             if stating and stating[0] is not hits[0]:
                 hits = [stating[0]] + [h for h in hits if h is not stating[0]]
         numbers = _select(hits)
+        if query.alternatives and not query.units:
+            # "A和B，哪个…": the best measure for each of the two, when they differ
+            compared = list(dict.fromkeys(h[0].number for h in (self.hybrid.search(side, k=1)
+                                                                 for side in query.alternatives) if h))
+            if len(compared) == 2:
+                numbers = compared
         text = self.composer.search_answer(numbers, query)
         about = numbers + [h.number for h in hits if h.number not in numbers]
         lacking = bool(numbers) and self.composer.lacks_asked(self.plan.measure(numbers[0]), query)

@@ -152,6 +152,11 @@ _FRAMING = re.compile(
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 # "除了经费那项之外", "除第102项外": what the question sets aside
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
+# A unit the question sets aside: a negation right before its name ("没点司法厅的名", "不涉及
+# 公安厅", "没有财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
+_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求)?"
+                                   r"(?:到|上|进|及)?(?:过)?(?:名)?$")
+_NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项)")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
@@ -165,6 +170,16 @@ _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并
                             "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
 ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
+# Two things set side by side ("A和B，哪个更长", "说的是A还是B", "A与B有什么区别"): each is
+# looked up on its own, so that the answer holds both.
+COMPARISON_CUE = re.compile(r"哪(?:一)?(?:个|项|条|种)|还是|区别|不同|差别|差异|一样|相同|相比|对比|比较|分别|各是|各自|"
+                            r"\b(which|difference|differ|compared?|versus|vs)\b", re.I)
+# conjunctions, not the same characters inside words (参与, 涉及, 跟踪, 不同, 和谐)
+_ALTERNATIVE_JOIN = re.compile(r"还是|(?<![平温调])和(?![谐解])|(?<![参给赋授])与(?![会])|跟(?![踪进随])|以及|或者|"
+                               r"(?<![涉以普危顾企波])及(?![时格早])")
+_ALTERNATIVE_LEAD = re.compile(r"^(?:请问|到底|究竟|说的是|讲的是|指的是|是|针对的是|对的是|管的是|属于)+")
+_QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
+_CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
 # The asker introducing themself, up to the end of that clause ("我是司法厅法规处的干部，"), also
 # as a supposition ("假设我是…的工作人员，").
@@ -191,6 +206,7 @@ class Slots:
     bad_measure: int | None = None              # a measure number outside 1..N
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
+    excluded_units: tuple[str, ...] = ()        # "没点司法厅的名": units whose measures are set aside
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
@@ -220,6 +236,7 @@ class Slots:
     asks: frozenset = frozenset()               # {"deadline", "units", "target"}
     quantity_word: str = ""                     # "几倍" asks for a number of 倍, "有效期几年" of 年
     attribute: str = ""                         # "什么颜色": an attribute named by a noun the plan never uses
+    alternatives: tuple[str, ...] = ()          # two things compared, each with the shared context
 
     @property
     def time(self) -> bool:
@@ -564,6 +581,43 @@ def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
     return found
 
 
+def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
+    """The named units the question sets aside ("有期限的措施里，哪些没点司法厅的名")."""
+    forms = [(alias, unit) for alias, unit in all_aliases().items() if unit in units] + [(u, u) for u in units]
+    negated = []
+    for alias, unit in sorted(forms, key=lambda pair: -len(pair[0])):
+        for found in re.finditer(re.escape(alias), text):
+            before, after = text[max(0, found.start() - 8):found.start()], text[found.end():found.end() + 10]
+            if _NEGATION_BEFORE_UNIT.search(before.rstrip("的")) or _NEGATION_AFTER_UNIT.search(after):
+                negated.append(unit)
+    return tuple(dict.fromkeys(negated))
+
+
+def compared_alternatives(text: str) -> tuple[str, ...]:
+    """The two things a comparison sets side by side, each followed by the clauses both share
+    ("“不少于30日”，说的是立法还是重大决策" → "立法 不少于30日", "重大决策 不少于30日").
+    Empty when the question compares nothing, or when a side is too short to name a subject."""
+    if not COMPARISON_CUE.search(text):
+        return ()
+    clauses = [c.strip("“”\"「」 ") for c in _CLAUSE_SPLIT.split(text) if c.strip("“”\"「」 ")]
+    for i, clause in enumerate(clauses):
+        joins = list(_ALTERNATIVE_JOIN.finditer(clause))
+        if len(joins) != 1:
+            continue
+        join = joins[0]
+        # the two come first, then the comparison ("哪个单位负责A和B" asks who, not which of two)
+        if not (join.group(0) == "还是" or COMPARISON_CUE.search(clause[join.end():])
+                or any(COMPARISON_CUE.search(c) for c in clauses[i + 1:])):
+            continue
+        left = _ALTERNATIVE_LEAD.sub("", clause[:join.start()].strip())
+        right = _QUESTION_WORDS.split(COMPARISON_CUE.split(clause[join.end():].strip())[0])[0].strip()
+        if min(len(re.findall(r"[\u4e00-\u9fff]|[A-Za-z]+|[0-9]+%?", side)) for side in (left, right)) < 2:
+            continue
+        shared = " ".join(c for j, c in enumerate(clauses) if j != i and not COMPARISON_CUE.search(c))
+        return tuple(f"{side} {shared}".strip() for side in (left, right))
+    return ()
+
+
 def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.date | None = None) -> Slots:
     """Fill every slot of the question; no slot depends on another's presence."""
     if catalog is None:
@@ -618,6 +672,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
 
     units, unlisted, unit_words = link_units(text, english, catalog)
+    set_aside = negated_units(text, units) if not english else ()
+    if set_aside:
+        # the measures that name a unit set aside are left out, and it constrains nothing else
+        excluded = tuple(sorted({*excluded, *(m.number for m in plan.measures if set(set_aside) & set(m.unit_names))}))
+        units = tuple(u for u in units if u not in set_aside)
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
     rest = _SELF_INTRO.sub(" ", text) if units else text
@@ -690,7 +749,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         unknown=unknown, quantity_word=quantity.group(1) if quantity else "", attribute=attribute,
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
-        mentions=bool(MENTION_RE.search(text)),
+        mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
+        excluded_units=set_aside,
         asks=frozenset(asks))
 
 

@@ -119,3 +119,35 @@ def test_which_ones_is_not_how_many(plan, tokenizer, question):
 @pytest.mark.parametrize("question", ["银川市公租房怎么申请？", "审计厅的食堂几点开饭", "公安厅的车牌号摇号怎么办"])
 def test_a_unit_with_words_the_plan_never_uses_is_not_its_duty_list(plan, tokenizer, question):
     assert planned(question, plan, tokenizer, EXPLAIN).intent != Intent.UNIT
+
+
+@pytest.mark.parametrize("question, sides", [
+    ("行政复议委员会和行政裁决事项清单，哪个要先建成？", ("行政复议委员会", "行政裁决事项清单")),
+    ("告知承诺清单跟免予处罚清单有什么不同", ("告知承诺清单", "免予处罚清单")),
+    ("“不少于7个工作日”，是合法性审查还是征求意见的要求？", ("合法性审查", "征求意见的要求")),
+    ("执法队伍的培训学时与领导班子的法治讲座，各是什么要求", ("执法队伍的培训学时", "领导班子的法治讲座")),
+])
+def test_two_things_compared_are_each_a_side(plan, tokenizer, question, sides):
+    alternatives = link(question, plan, tokenizer).alternatives
+    assert len(alternatives) == 2 and all(a.startswith(s) for a, s in zip(alternatives, sides))
+
+
+@pytest.mark.parametrize("question", ["哪个单位负责行政复议和行政应诉？", "哪些措施讲到立法和决策",
+                                      "规范和监督行政执法的要求是什么"])
+def test_a_conjunction_without_a_comparison_compares_nothing(plan, tokenizer, question):
+    assert link(question, plan, tokenizer).alternatives == ()
+
+
+@pytest.mark.parametrize("question, unit", [("有期限的措施里哪些没点司法厅的名", "自治区司法厅"),
+                                            ("不涉及公安厅的措施有哪些", "自治区公安厅"),
+                                            ("审计厅没被点名的任务有哪些", "自治区审计厅")])
+def test_a_negated_unit_is_set_aside(plan, tokenizer, question, unit):
+    slots = link(question, plan, tokenizer)
+    named = {m.number for m in plan.measures if unit in m.unit_names}
+    assert unit not in slots.units and slots.excluded_units == (unit,) and named <= set(slots.excluded)
+
+
+@pytest.mark.parametrize("question", ["有没有司法厅牵头的措施", "是不是公安厅负责的", "审计厅有没有2022年的任务"])
+def test_a_yes_no_question_does_not_negate_its_unit(plan, tokenizer, question):
+    slots = link(question, plan, tokenizer)
+    assert slots.units and not slots.excluded_units
