@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .query import Asks, Query
-from .slots import DOC_FIELDS
+from .slots import document_fields
 from .records import DeadlineKind, Measure, Plan, Role
 from .text import clauses, fold_for_match, split_sentences
 from .units import involvement
@@ -262,11 +262,20 @@ class DefaultComposer:
     def term_list(self, query: Query, related: list[int]) -> tuple[str, list[int]]:
         """Every measure whose text uses one of the question's terms (exact, in plan order),
         then measures that retrieval finds related although they do not use the words."""
-        exact = [m for m in self.plan.measures
-                 if any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)
-                 and admits(m, query.but(terms=())) and self._takes_part(m, query)]
+        def using(match) -> list[Measure]:
+            return [m for m in self.plan.measures
+                    if match(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)
+                    and admits(m, query.but(terms=())) and self._takes_part(m, query)]
+        # several terms in one phrase ("听取行业协会商会的意见") name one subject: the measures that
+        # use them all; terms the question joins by 和/或/、 ("行政复议和行政应诉") are alternatives
+        if not query.terms:
+            # no words to look for: every measure whose records fit the constraints
+            return self.record_list(query)
+        together = len(query.terms) > 1 and not _joined_as_alternatives(query.text, query.terms)
+        exact = (using(all) if together else []) or using(any)
+        together = together and len(exact) > 0 and exact == using(all)
         terms = "、".join(f"“{t}”" for t in query.terms)
-        lines = [self.t(query, "list_summary", terms=terms, count=len(exact))]
+        lines = [self.t(query, "list_summary_all" if together else "list_summary", terms=terms, count=len(exact))]
         if query.scope:     # a follow-up's filter of the previous answer says so
             lines[0] = self.t(query, "within", where=self._scope_label(query)) + lines[0]
         for m in exact:
@@ -287,6 +296,19 @@ class DefaultComposer:
                 none = self.t(query, "within", where=self._scope_label(query)) + none
             return none, []
         return "\n".join(lines), [m.number for m in exact] + others
+
+    def record_list(self, query: Query) -> tuple[str, list[int]]:
+        """The measures whose records fit every constraint (part, section, scope, units set
+        aside, the shape of the unit clause), each with its unit clause."""
+        found = [m for m in self.plan.measures if admits(m, query) and self._takes_part(m, query)]
+        if not found:
+            return self.t(query, "records_none"), []
+        lines = [self.constraint_note(query) + self.t(query, "records_summary", count=len(found))]
+        for m in found:
+            clause = "；".join(f"{role.label}：{'、'.join(u.name for u in m.units_with_role(role))}"
+                               for role in Role if m.units_with_role(role))
+            lines.append(f"- {split_sentences(m.body)[0]}（{clause}）{m.citation}")
+        return "\n".join(lines), [m.number for m in found]
 
     def _scope_label(self, query: Query) -> str:
         """Where a scoped list looks: a range the question named, or the previous answer."""
@@ -536,9 +558,8 @@ class DefaultComposer:
             "start": self.plan.period.start, "end": self.plan.period.end, "horizon": self.plan.period.horizon,
         }
         # "文号和印发日期分别是什么": every document field the question names, in its order
-        named = sorted(((m.end(), name) for name, pattern in DOC_FIELDS for m in [pattern.search(query.text)] if m))
-        fields = list(dict.fromkeys([name for _, name in named])) if query.doc_field in {n for _, n in named} \
-            else [query.doc_field]
+        named = document_fields(query.text)
+        fields = named if query.doc_field in named else [query.doc_field]
         return "\n\n".join(self.t(query, f"doc_{field}", **values, title_=doc.title) for field in fields)
 
     def refusal(self, query: Query, reason: str = "", region: str = "") -> str:
@@ -585,6 +606,13 @@ def states_quantity(text: str, word: str) -> bool:
     return bool(re.search(rf"{number}(?:{words})", text))
 
 
+def _joined_as_alternatives(text: str, terms: tuple[str, ...]) -> bool:
+    """Whether the question joins two of its terms by a conjunction or a list comma."""
+    return any(re.search(re.escape(a) + r"[”\"'」\s]{0,2}(?:和|或|及|与|以及|或者|还是|跟|、|,|，|/)[^，。？！；]{0,4}?" +
+                         re.escape(b), text)
+               for a in terms for b in terms if a != b)
+
+
 def admits(m: Measure, query: Query) -> bool:
     """Every constraint of the query that is a property of the measure itself: part, section,
     the plan's terms and a follow-up's scope (units and time are judged by their own rules)."""
@@ -595,6 +623,11 @@ def admits(m: Measure, query: Query) -> bool:
     if query.scope and m.number not in query.scope:
         return False
     if m.number in query.excluded:
+        return False
+    roles = {u.role for u in m.units}
+    if query.only_roles and not roles <= set(query.only_roles):
+        return False
+    if query.lacking_roles and roles & set(query.lacking_roles):
         return False
     if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
         return False

@@ -30,8 +30,8 @@ _KIND_MAP = {
 }
 # Words that introduce a description of a unit by its work: "管文化旅游的那个厅", "负责统计的单位".
 # "负责网络安全和信息化的党委部门": a system word may stand between the work and the organ noun.
-_ORGAN_NOUNS = r"(委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|法院|检察院|厅|委|局|办|院|部)"
-_DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?(?:的|那个|那家)+"
+_ORGAN_NOUNS = r"(?:工作)?(委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|法院|检察院|厅|委|局|办|院|部)"
+_DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及，,]{2,18}?)(?:工作|这摊事|这块|这一块|那摊事|那块)?(?:的|那个|那家)+"
                           r"(?:那个|那家)?(党委|政府|人大|政协)?" + _ORGAN_NOUNS)
 _THAT_ONE = r"(?:那个|那家|那一个|那一家)"
 # Without a verb of work a demonstrative marks the description: "最高一级的那个法院", "那家最高的
@@ -205,7 +205,15 @@ class OrganCatalog:
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
             words = (*organ.work, *organ.aliases)
-            score = max((_overlap(described, w) for w in words), default=0.0)
+            # scattered characters say little, unless an organ noun such as 法院 leaves few to
+            # choose from ("最高一级的那个法院": 高, 级 of 高级法院)
+            scattered = 1.0 if noun in ("法院", "检察院") else 0.6
+            score = max((_overlap(described, w, scattered) for w in words), default=0.0)
+            # each further line of its work the description names outright ("社保、就业和工资")
+            score += 0.1 * max(0, sum(1 for w in organ.work if len(w) >= 2 and w in described) - 1)
+            # and how much of the description its words and names cover ("网络安全和信息化" is
+            # the 网信办's name, "信息化" only one of the 工信厅's lines)
+            score += 0.02 * _covered(described, "|".join((organ.name, *words)))
             if organ.in_plan_form:
                 score += 0.01        # prefer the unit the plan names when two fit equally
             if score > best_score:
@@ -301,14 +309,37 @@ def _qualifier(before: str, organ: Organ) -> str:
     return ""
 
 
-def _overlap(described: str, word: str) -> float:
+def _covered(described: str, words: str) -> int:
+    """How many characters of the description lie in a piece of two or more characters that
+    the organ's words also contain."""
+    covered = [False] * len(described)
+    for start in range(len(described) - 1):
+        end = start + 2
+        while end <= len(described) and described[start:end] in words:
+            end += 1
+        if end - 1 - start >= 2:
+            covered[start:end - 1] = [True] * (end - 1 - start)
+    return sum(covered)
+
+
+def _overlap(described: str, word: str, scattered: float = 0.6) -> float:
     # the described work names the organ itself: "法制" in "人大常委会法制工作委员会" (but not
     # "民政" in "人民政府", where the characters straddle two words)
     if len(described) >= 2 and re.search(re.escape(described) + r"(?:工作)?(?:委员会|委|厅|局|办公室|办|院)", word):
         return 1.0
+    if len(word) >= 2 and word in described:
+        return 1.0
+    if len(described) >= 2 and described in word:
+        return 0.9          # "管立法的": part of a line of work ("地方立法")
     chars = {c for c in described if "\u4e00" <= c <= "\u9fff"}
     target = {c for c in word if "\u4e00" <= c <= "\u9fff"}
-    return len(chars & target) / len(target) if target else 0.0
+    if not target:
+        return 0.0
+    share = len(chars & target) / len(target)
+    # characters that stand together in both count fully; scattered ones say less ("就业和工资"
+    # holds 业 and 工 but says nothing of 工业)
+    together = any(word[i:i + 2] in described for i in range(len(word) - 1))
+    return share if together else scattered * share
 
 
 @lru_cache(maxsize=1)

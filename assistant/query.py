@@ -72,6 +72,11 @@ class Query:
     quantity_word: str = ""            # see Slots: the measure word of a number asked for
     attribute: str = ""                # see Slots: an attribute the plan never names
     alternatives: tuple[str, ...] = ()  # see Slots: two things compared, each searched on its own
+    # what a question naming a measure says the measure is about (its subject words, a value):
+    # "第58条是讲行政复议委员会的吧" may name the wrong measure
+    premise: tuple[str, ...] = ()
+    only_roles: tuple = ()             # see Slots: the shape of a measure's unit clause
+    lacking_roles: tuple = ()
 
     def kind_of(self, unit: str):
         return next((kind for name, kind, _ in self.unlisted if name == unit), None)
@@ -91,6 +96,8 @@ class Query:
 # The plan's requirements asked for as a plural ("要求都有哪些", "有哪些规定", "哪些措施").
 REQUIREMENTS_ASKED = re.compile(r"(?:要求|规定|措施|举措|部署|安排)(?:都|还)?(?:有|是|包括)(?:哪些|什么|啥)|"
                                 r"哪些(?:要求|规定|措施|举措|部署|安排)")
+# "哪几条/哪些措施…": which measures, in the plural, asks for every one that matches.
+MEASURES_ASKED = re.compile(r"哪(?:几|些)(?:个)?(?:条|项|措施|举措|任务|条目|条款)")
 # Answer types (labels of assistant/data/utterances.jsonl) that want every matching measure.
 LIST_TYPES = frozenset({"duty_list", "measure_list", "count"})
 # Whether the plan can answer is judged apart (answerability, scope); here only the kind of answer.
@@ -138,18 +145,26 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
-                 excluded_units=s.excluded_units, alternatives=s.alternatives)
+                 excluded_units=s.excluded_units, alternatives=s.alternatives,
+                 only_roles=s.only_roles, lacking_roles=s.lacking_roles)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
     if s.measures:
-        return base.but(intent=Intent.MEASURE, measures=s.measures)
+        premise = tuple(w for w in s.narrowing if len(w) >= 2) + ((s.target,) if s.target and s.target != "%" else ())
+        return base.but(intent=Intent.MEASURE, measures=s.measures, premise=premise)
     if s.span:
         # "第1至3条讲的什么": those measures; "…里哪些有2022年的期限": they bound the
         # answer to every other constraint named
         if s.year is None and not (s.units or s.annual or s.role or s.terms or s.target or s.extreme):
             return base.but(intent=Intent.MEASURE, measures=s.span)
         base = base.but(scope=s.span, span=True)
+    if (s.only_roles or s.lacking_roles or (s.excluded_units and not s.units)) and not s.time and not s.has_deadline \
+            and not s.annual:
+        # "哪些只写了牵头单位", "第二部分哪些没列各市县": the measures whose records fit, within
+        # the part or section named (and using the plan's terms the question names)
+        return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles) else s.role,
+                        terms=tuple(t for t in s.terms if len(t) >= 3))
     if s.bad_year is not None:
         # "2026—2030年纲要的要求": a year outside the plan period is about another text, even when
         # it names a document paragraph's words
@@ -162,7 +177,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     # "which measures mention X" wants every place, whatever the classifier makes of its wording
     # "关于X的要求都有哪些": the plural over the plan's own requirements about a term is a list too
     listing = sum(types.get(label, 0.0) for label in LIST_TYPES) >= 0.5 or (s.plural and s.mentions) or \
-        (s.plural and bool(s.terms) and bool(REQUIREMENTS_ASKED.search(s.text)))
+        (s.plural and bool(s.terms) and bool(REQUIREMENTS_ASKED.search(s.text) or MEASURES_ASKED.search(s.text)))
     wanted = max(types, key=types.get) if types else ""
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms

@@ -25,6 +25,7 @@ from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import ScopeGuard
 from .slots import QUOTED
+from .text import fold_for_match
 
 log = logging.getLogger(__name__)
 STREAM_LINES = 4          # lines per streamed chunk of an offline answer
@@ -187,6 +188,15 @@ class Assistant:
             return self._search(query.but(intent=Intent.SEARCH, scope=()))
         if query.intent == Intent.MEASURE:
             numbers = list(query.measures)
+            holder = self._premise_holder(query)
+            if holder is not None:
+                # the question says the measure is about something it does not contain: the
+                # measure that does is shown beside it, and the mismatch said first
+                missing = [w for w in query.premise if not any(fold_for_match(w) in fold_for_match(self.plan.measure(n).body)
+                                                               for n in numbers)]
+                note = c.t(query, "premise_mismatch", named="、".join(f"第{n}项" for n in numbers),
+                           what="、".join(missing), found=holder)
+                return make(note + "\n\n" + c.measure_details(numbers + [holder], query), numbers + [holder]), numbers
             return make(c.measure_details(numbers, query), numbers), numbers
         if query.intent == Intent.DOCUMENT:
             return make(c.document(query), []), []
@@ -217,6 +227,26 @@ class Assistant:
             return make("\n\n".join(texts), all_named, duties=duties), []
         return self._search(query)
 
+    def _premise_holder(self, query: Query) -> int | None:
+        """The measure that holds what the question says the named measures are about, when
+        none of them uses any of its subject words, or one of them lacks the value it names."""
+        if not query.premise:
+            return None
+        bodies = [fold_for_match(self.plan.measure(n).body) for n in query.measures]
+        words = [fold_for_match(w) for w in query.premise]
+        values = [w for w in words if re.match(r"\d", w)]
+        subjects = [w for w in words if w not in values]
+        if not (subjects and not any(w in b for w in subjects for b in bodies)
+                or values and not any(v in b for v in values for b in bodies)):
+            return None
+        hits = self.retrieve(query.but(text=_MEASURE_NAMED.sub(" ", query.text)), k=10)
+        for hit in hits:
+            body = fold_for_match(self.plan.measure(hit.number).body)
+            if hit.number not in query.measures and all(v in body for v in values) \
+                    and (not subjects or any(w in body for w in subjects)):
+                return hit.number
+        return None
+
     def _asks_beyond_plan(self, query: Query) -> bool:
         """The question asks for what the plan never holds (another region is refused earlier)."""
         # "那参加的呢" redoing the previous operation is too short to be judged by its wording
@@ -227,8 +257,12 @@ class Assistant:
     def _search(self, query: Query) -> tuple[Answer, list[int]]:
         scope = set(query.scope) if query.scope else None
         if query.units and scope is None:
-            # A unit plus a topic: search within the measures that name the unit.
+            # A unit plus a topic: search within the measures that name the unit, unless none
+            # of them uses the topic's own terms ("案例指导制度是发改委牵头的吧" names the wrong unit)
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
+            specific = [fold_for_match(t) for t in plan_terms_in(query.text, self.plan, self.tokenizer) if len(t) >= 4]
+            if specific and not any(t in fold_for_match(self.plan.measure(n).body) for t in specific for n in named):
+                named = set()
             scope = named or None
         hits = self.retrieve(query, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
@@ -296,6 +330,7 @@ class Assistant:
         return answer, [h.number for h in hits[:5]]
 
 
+_MEASURE_NAMED = re.compile(r"第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]")
 _DOCUMENT_FIELDS = {"doc-guiding-thought": "guiding_thought", "doc-overall-goals": "overall_goals",
                     "doc-preamble": "preamble", "doc-closing": "closing", "doc-header": "title"}
 DOCUMENT_MARGIN = 0.003   # a document paragraph must match better than every measure

@@ -154,11 +154,19 @@ _FRAMING = re.compile(
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
 # A unit the question sets aside: a negation right before its name ("没点司法厅的名", "不涉及
 # 公安厅", "没有财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
-_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求)?"
+_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求)?"
                                    r"(?:到|上|进|及)?(?:过)?(?:名)?$")
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)")
+# The shape of a measure's unit clause: "只写了牵头单位", "没有参加单位", "一个参加单位都没有".
+_ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.RESPONSIBLE}
+_ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
+_LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
+                           r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
-_TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项)")
+_TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项|(?:时间)?要求|时限|期限|节点|指标|规定)")
+# Why the asker wants the answer, in a clause of its own ("出题用：", "，做考核表用。"): not the topic.
+_PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
+                      r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
 # Words of a date or period ("6月份", "上半年", "年底"): the time slot reads them.
 _TIME_WORDS = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月份|[上下]半年|[一二三四1-4]\s*季度|季度|"
@@ -193,7 +201,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (_ONLY_ROLE, _LACKING_ROLE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -207,6 +215,8 @@ class Slots:
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
     excluded_units: tuple[str, ...] = ()        # "没点司法厅的名": units whose measures are set aside
+    only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
+    lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
@@ -581,6 +591,30 @@ def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
     return found
 
 
+def document_fields(text: str) -> list[str]:
+    """The document fields a question names, in the order it names them. The number of a
+    document the plan cites ("中央那份纲要的文号") is not this plan's: the preamble that cites
+    it, or else the measures, hold it."""
+    named = sorted((m.end(), name) for name, pattern in DOC_FIELDS for m in [pattern.search(text)] if m)
+    fields = list(dict.fromkeys(name for _, name in named))
+    if OTHER_ISSUER.search(text):
+        fields = [f for f in fields if f != "doc_number"]
+    return fields
+
+
+def _inside_plan_phrase(text: str, unit: str, plan: Plan) -> bool:
+    """A unit's short name used inside one of the plan's own phrases ("区市县乡村五级" holds
+    市县): the phrase, not the unit, is meant."""
+    corpus = _folded_corpus(plan)
+    forms = sorted((a for a, name in all_aliases().items() if name == unit and a in text), key=len, reverse=True)
+    for form in forms[:1]:
+        for found in re.finditer(re.escape(form), text):
+            window = fold_for_match(text[max(0, found.start() - 1):found.end() + 1])
+            if len(window) > len(form) + 1 and window in corpus:
+                return True
+    return False
+
+
 def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
     """The named units the question sets aside ("有期限的措施里，哪些没点司法厅的名")."""
     forms = [(alias, unit) for alias, unit in all_aliases().items() if unit in units] + [(u, u) for u in units]
@@ -588,7 +622,8 @@ def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
     for alias, unit in sorted(forms, key=lambda pair: -len(pair[0])):
         for found in re.finditer(re.escape(alias), text):
             before, after = text[max(0, found.start() - 8):found.start()], text[found.end():found.end() + 10]
-            if _NEGATION_BEFORE_UNIT.search(before.rstrip("的")) or _NEGATION_AFTER_UNIT.search(after):
+            if _NEGATION_BEFORE_UNIT.search(re.sub(r"(?:的|各|全部|所有)$", "", before)) \
+                    or _NEGATION_AFTER_UNIT.search(after):
                 negated.append(unit)
     return tuple(dict.fromkeys(negated))
 
@@ -672,14 +707,20 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
 
     units, unlisted, unit_words = link_units(text, english, catalog)
+    units = tuple(u for u in units if not (u in _PSEUDO_UNITS and _inside_plan_phrase(text, u, plan)))
     set_aside = negated_units(text, units) if not english else ()
     if set_aside:
         # the measures that name a unit set aside are left out, and it constrains nothing else
-        excluded = tuple(sorted({*excluded, *(m.number for m in plan.measures if set(set_aside) & set(m.unit_names))}))
+        # (市县 governments are named through the designation 各市县〔区〕)
+        names = set(set_aside) | ({"各市县〔区〕"} if set(set_aside) & _PSEUDO_UNITS else set())
+        excluded = tuple(sorted({*excluded, *(m.number for m in plan.measures if names & set(m.unit_names))}))
         units = tuple(u for u in units if u not in set_aside)
+    only_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for r in _ONLY_ROLE.findall(text)))
+    lacking_roles = tuple(dict.fromkeys(_ROLE_NAMES[a or b] for a, b in _LACKING_ROLE.findall(text)))
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
     rest = _SELF_INTRO.sub(" ", text) if units else text
+    rest = _PURPOSE.sub(" ", rest)
     for word in sorted(unit_words, key=len, reverse=True):
         rest = rest.replace(word, " ")
     if units:   # "管审计监督的那个厅": the clause describes the unit, it is not a topic
@@ -710,7 +751,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     nouns -= set(_MODAL_PREDICATE.findall(rest))
     # "要紧任务": a word the plan never uses, right before a word for tasks, says what kind of
     # task, not what it is about
-    nouns -= {w for w in _TASK_MODIFIER.findall(rest) if document_frequency(w, plan) == 0}
+    nouns -= {w for w in (*_TASK_MODIFIER.findall(rest), *_TASK_MODIFIER.findall(text)) if document_frequency(w, plan) == 0}
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
         if not english else ()
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
@@ -719,9 +760,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
                    and not any(q in w for w in unit_words) and not any(a in q for a in _aliases_longest_first()))
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
 
-    doc_field = next((name for name, pattern in DOC_FIELDS if pattern.search(text)), None)
-    if doc_field == "doc_number" and OTHER_ISSUER.search(text):
-        doc_field = None        # the number of a document the plan cites: its measures hold it
+    doc_field = next(iter(document_fields(text)), None)
     value = TARGET_VALUE_RE.search(text)
     target = value.group(0).replace(" ", "") if value else (
         "%" if TARGET_KIND_RE.search(text) else ("" if TARGET_WORD_RE.search(text) else None))
@@ -750,7 +789,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
-        excluded_units=set_aside,
+        excluded_units=set_aside, only_roles=only_roles, lacking_roles=lacking_roles,
         asks=frozenset(asks))
 
 
