@@ -271,7 +271,8 @@ class DefaultComposer:
         if not query.terms:
             # no words to look for: every measure whose records fit the constraints
             return self.record_list(query)
-        together = len(query.terms) > 1 and not _joined_as_alternatives(query.text, query.terms)
+        together = len(query.terms) > 1 and any(len(t) >= 4 for t in query.terms) \
+            and not _joined_as_alternatives(query.text, query.terms)
         exact = (using(all) if together else []) or using(any)
         together = together and len(exact) > 0 and exact == using(all)
         terms = "、".join(f"“{t}”" for t in query.terms)
@@ -423,7 +424,9 @@ class DefaultComposer:
         plan = self.plan
         if query.doc_field == "counts" or not (query.section or query.part):
             text = self.t(query, "counts", parts=len(plan.parts), sections=len(plan.sections),
-                          measures=len(plan.measures))
+                          measures=len(plan.measures), first_part=plan.parts[0].numeral,
+                          last_part=plan.parts[-1].numeral, first_section=plan.sections[0].numeral,
+                          last_section=plan.sections[-1].numeral)
             return text, []
         clause_ends, sentence_ends = "，；。！？：", "。！？；"
 

@@ -279,22 +279,8 @@ class _Portable:
 
 def utterance_vectors(embed, cache_dir: Path | None, model_id: str = "", path: Path = DATA_PATH):
     """The utterances' e5 vectors, cached on disk by data hash and model (a built artifact)."""
-    import hashlib
-
-    import numpy as np
-    texts = [r["text"] for r in load_utterances(path)]
-    digest = hashlib.sha256(("\n".join(texts) + model_id).encode()).hexdigest()[:16]
-    cached = Path(cache_dir) / f"utterances-{digest}.npy" if cache_dir else None
-    if cached is not None and cached.exists():
-        return np.load(cached)
-    vectors = np.asarray(embed(texts))
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            np.save(cached, vectors)
-        except OSError:
-            pass             # a read-only cache folder costs only the recomputation
-    return vectors
+    from .embeddings import cached_vectors
+    return cached_vectors(embed, [r["text"] for r in load_utterances(path)], cache_dir, "utterances", model_id)
 
 
 def utterance_slots(link_slots, cache_dir: Path | None, key: str = "", path: Path = DATA_PATH) -> list[dict]:

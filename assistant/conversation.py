@@ -22,6 +22,13 @@ class Turn:
     units: tuple[str, ...]
     cited: tuple[int, ...] = ()          # what the answer cited, in order
     speaker: tuple[str, ...] = ()        # the unit the user said they work for, kept for the conversation
+    recent_units: tuple[str, ...] = ()   # units the conversation named, the latest last ("这两个单位")
+
+
+def recent_units(query: Query, previous: "Turn | None") -> tuple[str, ...]:
+    """The units named so far, the latest last (a unit named again moves to the end)."""
+    prior = previous.recent_units if previous is not None else ()
+    return (*(u for u in prior if u not in query.units), *query.units)[-4:]
 
 
 # "我在自治区商务厅上班", "我们是人社厅的", "本人在审计厅工作": the user names their own unit.
@@ -86,6 +93,33 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query
     prev_measures = list(previous.measures)
     listed = list(previous.cited) if len(previous.cited) >= 2 else prev_measures
+    several = UNITS_NAMED_BEFORE.search(text)
+    if several and not query.units and len(previous.recent_units) >= 2 and plan is not None:
+        # "这两个单位一起牵头的": the units the last questions named; together, the measures
+        # that name them all (in the role asked)
+        units = previous.recent_units[-(_count(several.group(1)) or len(previous.recent_units)):]
+        if JOINTLY.search(text):
+            shared = tuple(m.number for m in plan.measures
+                           if all(any(u.name == unit and query.role in (None, u.role) for u in m.units) for unit in units))
+            return query.but(intent=Intent.MEASURE, measures=shared, units=units) if shared else \
+                query.but(intent=Intent.UNIT, units=units)
+        return query.but(intent=Intent.UNIT, units=units)
+    beyond = BEYOND_PREVIOUS.search(text)
+    if beyond and listed:
+        # "这一节以外还有哪条提到X": the previous answer's measures set aside
+        terms = query.terms or (plan_terms_in(_without_asks(text), plan, tokenizer) if plan is not None else ())
+        excluded = tuple(sorted({*query.excluded, *listed}))
+        if terms:
+            return query.but(intent=Intent.LIST, terms=terms, excluded=excluded, scope=())
+        return query.but(excluded=excluded)
+    if previous.query.intent == Intent.MEASURE and len(previous.measures) == 1 and ELLIPSIS.search(text) \
+            and plan is not None and query.intent != Intent.MEASURE:
+        # "那乡镇那一级呢" after a question about one measure: the same measure, when it speaks
+        # of what the question names
+        rest = re.sub(r"^(?:那么|那|还有|如果是|要是)|(?:那|这)?一?(?:级|层|块|边)|的?呢[？?！!。]*$", "", text).strip()
+        if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(plan.measure(previous.measures[0]).body):
+            return query.but(intent=Intent.MEASURE, measures=previous.measures, units=(),
+                             asks=previous.query.asks | frozenset(_asks(query, text)))
     within = bool(WITHIN.search(text) or PLURAL.search(text))
     if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
         # "其中哪项最紧急": rank the previous answer's measures by deadline
@@ -212,11 +246,17 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
                       units=units or previous.units, **{k: v for k, v in changes.items() if k != "units"})
 
 
+# Several units the conversation named ("这两个单位", "这几个部门", "这俩单位").
+UNITS_NAMED_BEFORE = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:说的)?([两二俩几三四])(?:个|家)?(?:单位|部门|厅局|机关)|这俩")
+JOINTLY = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
+# The previous answer set aside ("这一节以外", "除了上面这些"): what else.
+BEYOND_PREVIOUS = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)(?:以外|之外|外)|"
+                             r"(?:除了?|除去)(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)")
 PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?|它们|\bthey\b|\bthem\b", re.I)
 
 
 def _count(token: str) -> int | None:
-    return {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}.get(token)
+    return {"两": 2, "二": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}.get(token)
 
 
 def _takes_part(plan, number: int, units: tuple[str, ...], role) -> bool:

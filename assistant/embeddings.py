@@ -1124,3 +1124,28 @@ def _langchain_embeddings_class():
 
     LangChainEmbeddings.__module__ = __name__
     return LangChainEmbeddings
+
+
+def cached_vectors(embed, texts: list[str], cache_dir: Path | None, name: str, model_id: str = "",
+                   progress: bool = False, batch: int = 64) -> np.ndarray:
+    """The e5 vectors of fixed texts (labelled utterances, everyday questions), a built artifact
+    cached on disk under `name` by the texts and the model; a read-only cache folder costs only
+    the recomputation."""
+    digest = hashlib.sha256(("\n".join(texts) + model_id).encode()).hexdigest()[:16]
+    cached = Path(cache_dir) / f"{name}-{digest}.npy" if cache_dir else None
+    if cached is not None and cached.exists():
+        return np.load(cached)
+    from tqdm import tqdm
+    vectors = []
+    with tqdm(total=len(texts), desc=name, unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), batch):
+            vectors.extend(embed(texts[start:start + batch]))
+            bar.update(len(texts[start:start + batch]))
+    vectors = np.asarray(vectors)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cached, vectors)
+        except OSError:
+            pass
+    return vectors

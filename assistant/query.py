@@ -76,6 +76,7 @@ class Query:
     # "第58条是讲行政复议委员会的吧" may name the wrong measure
     premise: tuple[str, ...] = ()
     only_roles: tuple = ()             # see Slots: the shape of a measure's unit clause
+    contents: str = ""                 # see Slots: a list or document whose contents are asked for
     lacking_roles: tuple = ()
 
     def kind_of(self, unit: str):
@@ -146,7 +147,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
                  excluded_units=s.excluded_units, alternatives=s.alternatives,
-                 only_roles=s.only_roles, lacking_roles=s.lacking_roles)
+                 only_roles=s.only_roles, lacking_roles=s.lacking_roles, contents=s.contents)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
@@ -173,6 +174,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.DOCUMENT, doc_field=s.doc_field)
     if s.bad_structure:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None)
+    if s.contents and not (s.units or s.time or s.parts or s.sections):
+        # "X清单里具体有哪些": what a list the plan names holds, not which measures name it
+        return base
 
     # "which measures mention X" wants every place, whatever the classifier makes of its wording
     # "关于X的要求都有哪些": the plural over the plan's own requirements about a term is a list too
@@ -226,7 +230,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if listing or not (subject or s.unknown):
             return base.but(intent=Intent.UNIT)
         return base
-    if listing and s.terms and not s.english and not s.units and not s.unknown:
+    if listing and s.terms and not s.units and not s.unknown:
         # a topic noun the plan never uses leaves only the question's framing words to list by;
         # search and its scope check judge such a question instead
         return base.but(intent=Intent.LIST, terms=s.terms)

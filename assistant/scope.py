@@ -59,6 +59,11 @@ class ScopeThresholds:
     # than Chinese: strong word evidence from those terms stands in for the dense threshold.
     english_lexical: float = 25.0
     english_min_dense: float = 0.80
+    # A question that surely matches one of a measure's everyday questions
+    # (assistant.paraphrases, retrieval.sure_paraphrase: paraphrase_top 1.0) asks about that
+    # measure in other words, whatever its own words. (A bare similarity of 0.925 instead, without
+    # the margin, refused as many paraphrases as it let through on the development sets.)
+    paraphrase_sure: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ class ScopeGuard:
 
     def judge(self, text: str, dense_top: float, names_units: bool = False,
               lexical_top: float | None = None, outside_kind: float | None = None,
-              english: bool = False) -> ScopeVerdict:
+              english: bool = False, paraphrase_top: float | None = None) -> ScopeVerdict:
         """Refuse on another region, a weak best match, or topic words the plan never uses.
 
         A question that names the plan's units is about the plan unless none of its topic
@@ -124,6 +129,8 @@ class ScopeGuard:
         if UNANSWERABLE.search(text):
             return verdict(False, "unanswerable")
         if self.quotes_plan(text):
+            return verdict(True)
+        if paraphrase_top is not None and paraphrase_top >= t.paraphrase_sure:
             return verdict(True)
         if coverage == 0.0:
             return verdict(False)

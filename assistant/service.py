@@ -16,13 +16,13 @@ from .answer import Answer, DefaultComposer, citations_in, states_quantity
 from .text import split_questions
 from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
-from .conversation import Turn, in_speakers_words, resolve, speaker_units
+from .conversation import Turn, in_speakers_words, recent_units, resolve, speaker_units
 from .index import PlanIndex
 from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
-from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
+from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch, sure_paraphrase
 from .scope import ScopeGuard
 from .slots import QUOTED
 from .text import fold_for_match
@@ -55,7 +55,10 @@ class Assistant:
         self.tokenizer = tokenizer_for(self.plan)
         self.dense = DenseSearch(self.index, self.embedder)
         self.lexical = LexicalSearch(self.plan, self.tokenizer)
-        self.hybrid = HybridSearch(self.dense, self.lexical)
+        from .paraphrases import ParaphraseSearch
+        self.paraphrases = ParaphraseSearch.build(self.embedder.embed_queries, self.settings.model_cache_dir,
+                                                  self.embedder.model_id, progress=progress)
+        self.hybrid = HybridSearch(self.dense, self.lexical, paraphrases=self.paraphrases)
         self.scope = ScopeGuard(self.plan, self.tokenizer)
         self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
         from .answer_type import build_classifiers
@@ -116,8 +119,11 @@ class Assistant:
     def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None):
         """Hybrid search for an understood question (English uses its glossary terms)."""
         quoted = () if query.english else tuple(q for q in QUOTED.findall(query.text) if len(q) >= 2)
+        # English words are never the plan's (the e5 model matches them to the Chinese questions)
+        everyday = query.english or self.scope.coverage(query.text)[0] < 1.0
         return self.hybrid.search(query.search_text, k=k, numbers=numbers,
-                                  weights=TRANSLATED_WEIGHTS if query.english else None, phrases=quoted)
+                                  weights=TRANSLATED_WEIGHTS if query.english else None, phrases=quoted,
+                                  everyday=everyday)
 
     # ------------------------------------------------------------ internals
     def _replay(self, history: list[str]) -> Turn | None:
@@ -130,7 +136,7 @@ class Assistant:
             query = self._understand(text, turn)
             answer, _ = self._route(query)
             turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(citations_in(answer.answer)),
-                        speaker_units(query, turn))
+                        speaker_units(query, turn), recent_units(query, turn))
         return turn
 
     def _understand(self, text: str, previous: Turn | None) -> Query:
@@ -155,7 +161,7 @@ class Assistant:
                 answer, query = self._answer_one(piece, turn, use_llm)
                 answers.append(answer)
                 turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(answer.citations),
-                            speaker_units(query, turn))
+                            speaker_units(query, turn), recent_units(query, turn))
             return _merge(text, answers)
         return self._answer_one(text, previous, use_llm)[0]
 
@@ -227,6 +233,17 @@ class Assistant:
             return make("\n\n".join(texts), all_named, duties=duties), []
         return self._search(query)
 
+    def _holds_both(self, numbers: list[int], sides: tuple[str, ...]) -> bool:
+        """The best measure uses words that only one side names, for each side ("频次和方式是
+        统一定的，还是按风险程度定": measure 11 speaks of both): one measure answers."""
+        if not numbers:
+            return False
+        body = fold_for_match(self.plan.measure(numbers[0]).body)
+        words = [{w for w in self.tokenizer.content_words(side) if len(w) >= 2} for side in sides]
+        distinct = [words[0] - words[1], words[1] - words[0]]
+        # most of the words each side alone uses are in the measure
+        return all(terms and sum(fold_for_match(w) in body for w in terms) * 2 > len(terms) for terms in distinct)
+
     def _premise_holder(self, query: Query) -> int | None:
         """The measure that holds what the question says the named measures are about, when
         none of them uses any of its subject words, or one of them lacks the value it names."""
@@ -267,9 +284,12 @@ class Assistant:
         hits = self.retrieve(query, k=5, numbers=scope)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
+        # a sure everyday-question match (assistant.paraphrases) vouches for the question
+        paraphrase_top = 1.0 if sure_paraphrase(self.paraphrases.search(query.search_text, k=2)) is not None else 0.0
         outside_kind = query.outside_kind
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top,
-                                   outside_kind=outside_kind, english=query.english)
+                                   outside_kind=outside_kind, english=query.english,
+                                   paraphrase_top=None if query.english else paraphrase_top)
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
         if (asked.label == "money" and Asks.TARGET not in query.asks and not _SUM_CUE.search(query.text)) or \
                 (asked.label == "progress" and not _STATE_CUE.search(query.text)):
@@ -315,9 +335,15 @@ class Assistant:
             if stating and stating[0] is not hits[0]:
                 hits = [stating[0]] + [h for h in hits if h is not stating[0]]
         numbers = _select(hits)
-        if query.alternatives and not query.units:
+        if query.contents and numbers and not query.scope:
+            # the plan names the list or document but does not reproduce what it holds
+            text = self.composer.partial(numbers[0], query, "contents")
+            return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
+                          intent=query.intent.value, measures=numbers[:1], units=list(query.units),
+                          coverage="partial"), [h.number for h in hits[:5]]
+        if query.alternatives and not query.units and not self._holds_both(numbers[:1], query.alternatives):
             # "A和B，哪个…": the best measure for each of the two, when they differ
-            compared = list(dict.fromkeys(h[0].number for h in (self.hybrid.search(side, k=1)
+            compared = list(dict.fromkeys(h[0].number for h in (self.retrieve(query.but(text=side), k=1)
                                                                  for side in query.alternatives) if h))
             if len(compared) == 2:
                 numbers = compared
@@ -373,7 +399,7 @@ def _select(hits) -> list[int]:
         return []
     chosen = [hits[0].number]
     for hit in hits[1:2]:
-        ranks = [rank for rank, _ in hit.sources.values()]
+        ranks = [hit.sources[name][0] for name in ("dense", "bm25") if name in hit.sources]
         if len(ranks) == 2 and max(ranks) == 1:
             chosen.append(hit.number)
     return chosen

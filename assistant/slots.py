@@ -41,6 +41,7 @@ SECTION_PATTERNS = (
 )
 # "2023至2024年间", "2023—2024年": a span of years (the plan's own period names the plan)
 YEAR_SPAN = re.compile(r"(20[0-9]{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*(20[0-9]{2})(?!\s*[0-9])")
+_ONWARD = re.compile(r"20[0-9]{2}\s*年?\s*(?:底)?\s*(?:及|以及|和|或)?\s*(?:以后|之后|往后|后|起|开始|以来)(?![^，。？]{0,2}前)")
 YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月|(上半年|年中))?")
 # 今年/明年/去年/前年/后年, read against today's date
 RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
@@ -181,11 +182,21 @@ ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
 # Two things set side by side ("A和B，哪个更长", "说的是A还是B", "A与B有什么区别"): each is
 # looked up on its own, so that the answer holds both.
 COMPARISON_CUE = re.compile(r"哪(?:一)?(?:个|项|条|种)|还是|区别|不同|差别|差异|一样|相同|相比|对比|比较|分别|各是|各自|"
+                            r"前者|后者|两者|二者|"
                             r"\b(which|difference|differ|compared?|versus|vs)\b", re.I)
 # conjunctions, not the same characters inside words (参与, 涉及, 跟踪, 不同, 和谐)
 _ALTERNATIVE_JOIN = re.compile(r"还是|(?<![平温调])和(?![谐解])|(?<![参给赋授])与(?![会])|跟(?![踪进随])|以及|或者|"
                                r"(?<![涉以普危顾企波])及(?![时格早])")
 _ALTERNATIVE_LEAD = re.compile(r"^(?:请问|到底|究竟|说的是|讲的是|指的是|是|针对的是|对的是|管的是|属于)+")
+_BOTH_NAMED = re.compile(r"前者|后者|两者|二者|这两个|两个都|哪个")
+# The contents of a list or document the plan names ("免罚清单里具体有哪些行为", "具体是哪16个
+# 文件", "评分细则是怎么定的"): the plan names such things, it does not reproduce them.
+_CONTAINER = r"清单|目录|台账|名单|文件|细则|条例|办法|规定|标准(?!化)|指标体系"
+CONTENTS_ASK = re.compile(
+    rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
+    rf"(?:哪些|哪几|哪[0-9一二三四五六七八九十]+|什么|啥)|"
+    rf"(?:具体|到底|究竟)(?:是|有)?哪[0-9一二三四五六七八九十]+(?:个|份|部|项)({_CONTAINER})|"
+    rf"(评分细则|评分标准|打分标准|分值)|({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
@@ -247,6 +258,7 @@ class Slots:
     quantity_word: str = ""                     # "几倍" asks for a number of 倍, "有效期几年" of 年
     attribute: str = ""                         # "什么颜色": an attribute named by a noun the plan never uses
     alternatives: tuple[str, ...] = ()          # two things compared, each with the shared context
+    contents: str = ""                          # a list or document whose contents are asked for
 
     @property
     def time(self) -> bool:
@@ -650,6 +662,12 @@ def compared_alternatives(text: str) -> tuple[str, ...]:
             continue
         shared = " ".join(c for j, c in enumerate(clauses) if j != i and not COMPARISON_CUE.search(c))
         return tuple(f"{side} {shared}".strip() for side in (left, right))
+    # "A是15天，B是30天，前者比后者短吧": the two clauses before the one that compares them
+    cue = next((i for i, c in enumerate(clauses) if _BOTH_NAMED.search(c)), None)
+    if cue is not None and cue >= 2:
+        left, right = clauses[cue - 2], clauses[cue - 1]
+        if min(len(re.findall(r"[\u4e00-\u9fff]", side)) for side in (left, right)) >= 4:
+            return left, right
     return ()
 
 
@@ -698,6 +716,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     since = None
     if spanned and not names_period and low < high and period.covers(low) and period.covers(high):
         since, year, month = low, high, None
+
+    onward = _ONWARD.search(text)
+    if onward and since is None and year is not None and period.covers(year) and year < period.end:
+        # "2023年以及之后": from that year to the end of the plan period
+        since, year, month = year, period.end, None
 
     extreme = EXTREME_RE.search(text)
     if extreme and extreme.group(1) and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end(1):]):
@@ -753,7 +776,10 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # task, not what it is about
     nouns -= {w for w in (*_TASK_MODIFIER.findall(rest), *_TASK_MODIFIER.findall(text)) if document_frequency(w, plan) == 0}
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
-        if not english else ()
+        if not english else \
+        tuple(t for t in re.findall(r"[\u4e00-\u9fff“”+]{2,}", text) if fold_for_match(t) in _folded_corpus(plan)
+              and t not in all_aliases() and not ROLE_CLAUSE_WORDS.search(t) and t not in _ROLE_NAMES)
+    # (Chinese written into an English question, "the “My Ningxia” (我的宁夏) app", is the plan's own term)
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
     quoted = tuple(q for q in QUOTED.findall(text) if fold_for_match(q) in _folded_corpus(plan)
                    and not _FRAMING_ONLY.fullmatch(q) and not ROLE_CLAUSE_WORDS.search(q)
@@ -790,6 +816,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=set_aside, only_roles=only_roles, lacking_roles=lacking_roles,
+        contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
         asks=frozenset(asks))
 
 

@@ -2,33 +2,14 @@
 and the classifier recognises what the plan cannot hold."""
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
-
 import pytest
 
 from assistant.answer_type import NOT_IN_PLAN, load_utterances
-
-EVALS = Path(__file__).resolve().parent.parent / "evals"
-SEPARATION = 0.6      # character-bigram Jaccard above which two questions are near-duplicates
-
-
-def _grams(text: str) -> set[str]:
-    folded = re.sub(r"[^\w]", "", text.lower())
-    return {folded[i:i + 2] for i in range(len(folded) - 1)}
+from tests.separation import near_duplicates
 
 
 def test_training_utterances_are_apart_from_every_evaluation_question():
-    questions = []
-    for path in EVALS.glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            item = json.loads(line)
-            questions += [q for q in [item.get("question"), *(item.get("history") or [])] if q]
-    evaluation = [g for g in map(_grams, questions) if g]
-    close = [u["text"] for u in load_utterances()
-             if any(len(_grams(u["text"]) & e) / len(_grams(u["text"]) | e) >= SEPARATION for e in evaluation)]
-    assert close == []
+    assert near_duplicates([u["text"] for u in load_utterances()]) == []
 
 
 def test_labels_are_from_the_documented_sets():
