@@ -632,6 +632,8 @@ def admits(m: Measure, query: Query) -> bool:
         return False
     if query.lacking_roles and roles & set(query.lacking_roles):
         return False
+    if query.having_roles and not set(query.having_roles) <= roles:
+        return False
     if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
         return False
     return True

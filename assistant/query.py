@@ -76,6 +76,7 @@ class Query:
     # "第58条是讲行政复议委员会的吧" may name the wrong measure
     premise: tuple[str, ...] = ()
     only_roles: tuple = ()             # see Slots: the shape of a measure's unit clause
+    having_roles: tuple = ()
     contents: str = ""                 # see Slots: a list or document whose contents are asked for
     lacking_roles: tuple = ()
 
@@ -147,7 +148,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
                  excluded_units=s.excluded_units, alternatives=s.alternatives,
-                 only_roles=s.only_roles, lacking_roles=s.lacking_roles, contents=s.contents)
+                 only_roles=s.only_roles, lacking_roles=s.lacking_roles, contents=s.contents,
+                 having_roles=s.having_roles)
     # what the question names outright
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
@@ -160,11 +162,11 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if s.year is None and not (s.units or s.annual or s.role or s.terms or s.target or s.extreme):
             return base.but(intent=Intent.MEASURE, measures=s.span)
         base = base.but(scope=s.span, span=True)
-    if (s.only_roles or s.lacking_roles or (s.excluded_units and not s.units)) and not s.time and not s.has_deadline \
-            and not s.annual:
+    if (s.only_roles or s.lacking_roles or s.having_roles or (s.excluded_units and not s.units)) and not s.time \
+            and not s.has_deadline and not s.annual:
         # "哪些只写了牵头单位", "第二部分哪些没列各市县": the measures whose records fit, within
         # the part or section named (and using the plan's terms the question names)
-        return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles) else s.role,
+        return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles or s.having_roles) else s.role,
                         terms=tuple(t for t in s.terms if len(t) >= 3))
     if s.bad_year is not None:
         # "2026—2030年纲要的要求": a year outside the plan period is about another text, even when

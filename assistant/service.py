@@ -289,7 +289,7 @@ class Assistant:
         outside_kind = query.outside_kind
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top,
                                    outside_kind=outside_kind, english=query.english,
-                                   paraphrase_top=None if query.english else paraphrase_top)
+                                   paraphrase_top=paraphrase_top)
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
         if (asked.label == "money" and Asks.TARGET not in query.asks and not _SUM_CUE.search(query.text)) or \
                 (asked.label == "progress" and not _STATE_CUE.search(query.text)):

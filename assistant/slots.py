@@ -163,6 +163,11 @@ _ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.R
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
                            r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
+_BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四五六七八九十（）()]{1,6}\s*(?:部分|大部分|节|小节)"
+                           r"(?:以外|之外|外(?!部))")
+# A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
+_BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}?(?:又|同时|也|还|另外|并且|并)[^。？]{0,6}?"
+                         r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项|(?:时间)?要求|时限|期限|节点|指标|规定)")
 # Why the asker wants the answer, in a clause of its own ("出题用：", "，做考核表用。"): not the topic.
@@ -212,7 +217,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (_ONLY_ROLE, _LACKING_ROLE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (_ONLY_ROLE, _LACKING_ROLE, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -228,6 +233,7 @@ class Slots:
     excluded_units: tuple[str, ...] = ()        # "没点司法厅的名": units whose measures are set aside
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
+    having_roles: tuple = ()                    # "写了责任单位又列了参加单位": ...and all of these
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
@@ -691,7 +697,17 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     measures = tuple(n for n in numbers if 1 <= n <= total)
     bad_measure = next((n for n in numbers if not 1 <= n <= total), None) if not measures else None
 
-    parts, sections = find_numbers(PART_PATTERNS, text), find_numbers(SECTION_PATTERNS, text)
+    # "第十部分以外": a part or section set aside, not the one asked about
+    beyond = _BEYOND_PLACE.search(text)
+    if beyond:
+        outside_parts = find_numbers(PART_PATTERNS, beyond.group(0))
+        outside_sections = find_numbers(SECTION_PATTERNS, beyond.group(0))
+        excluded = tuple(sorted({*excluded, *(m.number for m in plan.measures
+                                              if m.part_number in outside_parts or m.section_number in outside_sections)}))
+        text_for_places = text.replace(beyond.group(0), " ")
+    else:
+        text_for_places = text
+    parts, sections = find_numbers(PART_PATTERNS, text_for_places), find_numbers(SECTION_PATTERNS, text_for_places)
     if last and not parts and not sections:
         if re.search(r"节|section", last.group(0), re.I):
             sections = [len(plan.sections)]
@@ -740,6 +756,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         units = tuple(u for u in units if u not in set_aside)
     only_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for r in _ONLY_ROLE.findall(text)))
     lacking_roles = tuple(dict.fromkeys(_ROLE_NAMES[a or b] for a, b in _LACKING_ROLE.findall(text)))
+    having_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for pair in _BOTH_ROLES.findall(text) for r in pair))
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
     rest = _SELF_INTRO.sub(" ", text) if units else text
@@ -815,7 +832,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
-        excluded_units=set_aside, only_roles=only_roles, lacking_roles=lacking_roles,
+        excluded_units=set_aside, only_roles=only_roles, lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
         asks=frozenset(asks))
 
