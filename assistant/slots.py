@@ -195,13 +195,13 @@ _ALTERNATIVE_JOIN = re.compile(r"还是|(?<![平温调])和(?![谐解])|(?<![参
 _ALTERNATIVE_LEAD = re.compile(r"^(?:请问|到底|究竟|说的是|讲的是|指的是|是|针对的是|对的是|管的是|属于)+")
 _BOTH_NAMED = re.compile(r"前者|后者|两者|二者|这两个|两个都|哪个")
 # The contents of a list or document the plan names ("免罚清单里具体有哪些行为", "具体是哪16个
-# 文件", "评分细则是怎么定的"): the plan names such things, it does not reproduce them.
+# 文件", "那部办法的原文"): the plan names such things, it does not reproduce them.
 _CONTAINER = r"清单|目录|台账|名单|文件|细则|条例|办法|规定|标准(?!化)|指标体系"
 CONTENTS_ASK = re.compile(
     rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
     rf"(?:哪些|哪几|哪[0-9一二三四五六七八九十]+|什么|啥)|"
     rf"(?:具体|到底|究竟)(?:是|有)?哪[0-9一二三四五六七八九十]+(?:个|份|部|项)({_CONTAINER})|"
-    rf"(评分细则|评分标准|打分标准|分值)|({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
+    rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
