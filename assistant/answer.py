@@ -266,7 +266,7 @@ class DefaultComposer:
             return [m for m in self.plan.measures
                     if match(fold_for_match(t) in fold_for_match(m.body) for t in query.terms)
                     and admits(m, query.but(terms=())) and self._takes_part(m, query)]
-        # several terms in one phrase ("听取行业协会商会的意见") name one subject: the measures that
+        # several terms in one phrase ("听取公职律师的意见") name one subject: the measures that
         # use them all; terms the question joins by 和/或/、 ("行政复议和行政应诉") are alternatives
         if not query.terms:
             # no words to look for: every measure whose records fit the constraints

@@ -34,8 +34,8 @@ _ORGAN_NOUNS = r"(?:工作)?(委员会|工作机构|办事机构|部门|单位|�
 _DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及，,]{2,18}?)(?:工作|这摊事|这块|这一块|那摊事|那块)?(?:的|那个|那家)+"
                           r"(?:那个|那家)?(党委|政府|人大|政协)?" + _ORGAN_NOUNS)
 _THAT_ONE = r"(?:那个|那家|那一个|那一家)"
-# Without a verb of work a demonstrative marks the description: "最高一级的那个法院", "那家最高的
-# 法院", "搞纪检监察的那家" (the organ noun left out).
+# Without a verb of work a demonstrative marks the description: "级别最高的那家法院", "那个区级
+# 的检察院", "专门搞反腐败的那家" (the organ noun left out).
 _DEMONSTRATED = (
     re.compile(r"([\u4e00-\u9fff]{2,8}?)的" + _THAT_ONE + r"(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
     re.compile(_THAT_ONE + r"([\u4e00-\u9fff]{2,8}?)的(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
@@ -206,7 +206,7 @@ class OrganCatalog:
                 continue
             words = (*organ.work, *organ.aliases)
             # scattered characters say little, unless an organ noun such as 法院 leaves few to
-            # choose from ("最高一级的那个法院": 高, 级 of 高级法院)
+            # choose from ("级别最高的那家法院": 高, 级 of 高级法院)
             scattered = 1.0 if noun in ("法院", "检察院") else 0.6
             score = max((_overlap(described, w, scattered) for w in words), default=0.0)
             # each further line of its work the description names outright ("社保、就业和工资")

@@ -95,7 +95,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     listed = list(previous.cited) if len(previous.cited) >= 2 else prev_measures
     several = UNITS_NAMED_BEFORE.search(text)
     if several and not query.units and len(previous.recent_units) >= 2 and plan is not None:
-        # "这两个单位一起牵头的": the units the last questions named; together, the measures
+        # "这两家共同负责的": the units the last questions named; together, the measures
         # that name them all (in the role asked)
         units = previous.recent_units[-(_count(several.group(1)) or len(previous.recent_units)):]
         if JOINTLY.search(text):
@@ -106,7 +106,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query.but(intent=Intent.UNIT, units=units)
     beyond = BEYOND_PREVIOUS.search(text)
     if beyond and listed:
-        # "这一节以外还有哪条提到X": the previous answer's measures set aside
+        # "这一部分之外还有哪些写到X": the previous answer's measures set aside
         terms = query.terms or (plan_terms_in(_without_asks(text), plan, tokenizer) if plan is not None else ())
         excluded = tuple(sorted({*query.excluded, *listed}))
         if terms:
@@ -114,7 +114,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query.but(excluded=excluded)
     if previous.query.intent == Intent.MEASURE and len(previous.measures) == 1 and ELLIPSIS.search(text) \
             and plan is not None and query.intent != Intent.MEASURE:
-        # "那乡镇那一级呢" after a question about one measure: the same measure, when it speaks
+        # "那街道呢" after a question about one measure: the same measure, when it speaks
         # of what the question names
         rest = re.sub(r"^(?:那么|那|还有|如果是|要是)|(?:那|这)?一?(?:级|层|块|边)|的?呢[？?！!。]*$", "", text).strip()
         if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(plan.measure(previous.measures[0]).body):
@@ -249,7 +249,7 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
 # Several units the conversation named ("这两个单位", "这几个部门", "这俩单位").
 UNITS_NAMED_BEFORE = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:说的)?([两二俩几三四])(?:个|家)?(?:单位|部门|厅局|机关)|这俩")
 JOINTLY = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
-# The previous answer set aside ("这一节以外", "除了上面这些"): what else.
+# The previous answer set aside ("这一部分之外", "除了上面这些"): what else.
 BEYOND_PREVIOUS = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)(?:以外|之外|外)|"
                              r"(?:除了?|除去)(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)")
 PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?|它们|\bthey\b|\bthem\b", re.I)

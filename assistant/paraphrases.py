@@ -1,6 +1,6 @@
 """Everyday questions per measure (document expansion, as in doc2query).
 
-People describe a measure in their own words ("老人不会用智能手机，去办事怎么办？") that share
+People describe a measure in their own words ("上了年纪不会用手机App，去窗口办事怎么办？") that share
 few words with its text (老年人 … 智能技术困难), and the embedding model places such a question
 no nearer to the measure than to everyday questions the plan does not cover. Questions compare
 well with questions, so each measure carries a few questions in everyday words

@@ -73,7 +73,7 @@ class Query:
     attribute: str = ""                # see Slots: an attribute the plan never names
     alternatives: tuple[str, ...] = ()  # see Slots: two things compared, each searched on its own
     # what a question naming a measure says the measure is about (its subject words, a value):
-    # "第58条是讲行政复议委员会的吧" may name the wrong measure
+    # "第12项说的是复议委员会吧" may name the wrong measure
     premise: tuple[str, ...] = ()
     only_roles: tuple = ()             # see Slots: the shape of a measure's unit clause
     having_roles: tuple = ()
@@ -164,7 +164,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         base = base.but(scope=s.span, span=True)
     if (s.only_roles or s.lacking_roles or s.having_roles or (s.excluded_units and not s.units)) and not s.time \
             and not s.has_deadline and not s.annual:
-        # "哪些只写了牵头单位", "第二部分哪些没列各市县": the measures whose records fit, within
+        # "哪些只写了牵头单位", "第三部分哪些没列各地级市": the measures whose records fit, within
         # the part or section named (and using the plan's terms the question names)
         return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles or s.having_roles) else s.role,
                         terms=tuple(t for t in s.terms if len(t) >= 3))

@@ -52,18 +52,13 @@ class ScopeThresholds:
     plan_kind_max: float = 0.15
     # ...and at most this, a noun the plan never uses does not veto that reading when most of the
     # topic words (> min_coverage) are the plan's: a colloquial word (囤货, 拍板) then names one of
-    # its subjects in other words, while a question mostly about other things (办身份证要带的材料,
+    # its subjects in other words, while a question mostly about other things (办护照要带的材料,
     # 无人机飞行管理) stays refused. Set on the development sets.
     plan_kind_sure: float = 0.10
     # English questions are searched through their glossary terms, which e5 matches less closely
     # than Chinese: strong word evidence from those terms stands in for the dense threshold.
     english_lexical: float = 25.0
     english_min_dense: float = 0.80
-    # A question that surely matches one of a measure's everyday questions
-    # (assistant.paraphrases, retrieval.sure_paraphrase: paraphrase_top 1.0) asks about that
-    # measure in other words, whatever its own words. (A bare similarity of 0.925 instead, without
-    # the margin, refused as many paraphrases as it let through on the development sets.)
-    paraphrase_sure: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +106,7 @@ class ScopeGuard:
 
     def judge(self, text: str, dense_top: float, names_units: bool = False,
               lexical_top: float | None = None, outside_kind: float | None = None,
-              english: bool = False, paraphrase_top: float | None = None) -> ScopeVerdict:
+              english: bool = False, paraphrased: bool = False) -> ScopeVerdict:
         """Refuse on another region, a weak best match, or topic words the plan never uses.
 
         A question that names the plan's units is about the plan unless none of its topic
@@ -130,7 +125,11 @@ class ScopeGuard:
             return verdict(False, "unanswerable")
         if self.quotes_plan(text):
             return verdict(True)
-        if paraphrase_top is not None and paraphrase_top >= t.paraphrase_sure:
+        if paraphrased:
+            # it surely matches one of a measure's everyday questions (assistant.paraphrases,
+            # retrieval.sure_paraphrase): it asks about that measure in other words, whatever its
+            # own words. (A bare similarity of 0.925, without the margin, refused as many
+            # paraphrases as it let through on the development sets.)
             return verdict(True)
         if coverage == 0.0:
             return verdict(False)

@@ -234,8 +234,8 @@ class Assistant:
         return self._search(query)
 
     def _holds_both(self, numbers: list[int], sides: tuple[str, ...]) -> bool:
-        """The best measure uses words that only one side names, for each side ("频次和方式是
-        统一定的，还是按风险程度定": measure 11 speaks of both): one measure answers."""
+        """The best measure uses words that only one side names, for each side ("监管是统一
+        标准，还是看风险大小来定": measure 11 speaks of both): one measure answers."""
         if not numbers:
             return False
         body = fold_for_match(self.plan.measure(numbers[0]).body)
@@ -275,7 +275,7 @@ class Assistant:
         scope = set(query.scope) if query.scope else None
         if query.units and scope is None:
             # A unit plus a topic: search within the measures that name the unit, unless none
-            # of them uses the topic's own terms ("案例指导制度是发改委牵头的吧" names the wrong unit)
+            # of them uses the topic's own terms ("复议委员会是公安厅牵头建的吧" names the wrong unit)
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
             specific = [fold_for_match(t) for t in plan_terms_in(query.text, self.plan, self.tokenizer) if len(t) >= 4]
             if specific and not any(t in fold_for_match(self.plan.measure(n).body) for t in specific for n in named):
@@ -285,11 +285,11 @@ class Assistant:
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         # a sure everyday-question match (assistant.paraphrases) vouches for the question
-        paraphrase_top = 1.0 if sure_paraphrase(self.paraphrases.search(query.search_text, k=2)) is not None else 0.0
+        paraphrased = sure_paraphrase(self.paraphrases.search(query.search_text, k=2)) is not None
         outside_kind = query.outside_kind
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top,
                                    outside_kind=outside_kind, english=query.english,
-                                   paraphrase_top=paraphrase_top)
+                                   paraphrased=paraphrased)
         asked = self.answer_types["asks_for"].not_in_plan(query.text)
         if (asked.label == "money" and Asks.TARGET not in query.asks and not _SUM_CUE.search(query.text)) or \
                 (asked.label == "progress" and not _STATE_CUE.search(query.text)):

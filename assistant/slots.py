@@ -153,12 +153,12 @@ _FRAMING = re.compile(
     r"\b(duties|tasks?|responsib\w*|involved|in|of|for|is|are)\b", re.I)
 # "除了经费那项之外", "除第102项外": what the question sets aside
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
-# A unit the question sets aside: a negation right before its name ("没点司法厅的名", "不涉及
-# 公安厅", "没有财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
+# A unit the question sets aside: a negation right before its name ("不列审计厅的", "没有
+# 财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
 _NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求)?"
                                    r"(?:到|上|进|及)?(?:过)?(?:名)?$")
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)")
-# The shape of a measure's unit clause: "只写了牵头单位", "没有参加单位", "一个参加单位都没有".
+# The shape of a measure's unit clause: "只写了牵头单位", "没有参加单位", "参加单位一个也没写".
 _ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.RESPONSIBLE}
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
@@ -170,7 +170,7 @@ _BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}
                          r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项|(?:时间)?要求|时限|期限|节点|指标|规定)")
-# Why the asker wants the answer, in a clause of its own ("出题用：", "，做考核表用。"): not the topic.
+# Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
                       r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
@@ -184,7 +184,7 @@ _FUNCTION_WORDS = frozenset("或者 或 和 及 与 以及 还是 或是 并 并
                             "说到 跟 同 里 中 有 哪 哪些 条 项 措施 内容 一条 一个".split())
 _PSEUDO_UNITS = {"市、县（区）人民政府"}
 ROLE_CLAUSE_WORDS = re.compile(r"牵头单位|参加单位|责任单位")
-# Two things set side by side ("A和B，哪个更长", "说的是A还是B", "A与B有什么区别"): each is
+# Two things set side by side ("A和B，哪个先到期", "讲的是A还是B", "A与B有什么区别"): each is
 # looked up on its own, so that the answer holds both.
 COMPARISON_CUE = re.compile(r"哪(?:一)?(?:个|项|条|种)|还是|区别|不同|差别|差异|一样|相同|相比|对比|比较|分别|各是|各自|"
                             r"前者|后者|两者|二者|"
@@ -194,7 +194,7 @@ _ALTERNATIVE_JOIN = re.compile(r"还是|(?<![平温调])和(?![谐解])|(?<![参
                                r"(?<![涉以普危顾企波])及(?![时格早])")
 _ALTERNATIVE_LEAD = re.compile(r"^(?:请问|到底|究竟|说的是|讲的是|指的是|是|针对的是|对的是|管的是|属于)+")
 _BOTH_NAMED = re.compile(r"前者|后者|两者|二者|这两个|两个都|哪个")
-# The contents of a list or document the plan names ("免罚清单里具体有哪些行为", "具体是哪16个
+# The contents of a list or document the plan names ("告知承诺清单里具体有哪些证明", "具体是哪几份
 # 文件", "那部办法的原文"): the plan names such things, it does not reproduce them.
 _CONTAINER = r"清单|目录|台账|名单|文件|细则|条例|办法|规定|标准(?!化)|指标体系"
 CONTENTS_ASK = re.compile(
@@ -230,7 +230,7 @@ class Slots:
     bad_measure: int | None = None              # a measure number outside 1..N
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
-    excluded_units: tuple[str, ...] = ()        # "没点司法厅的名": units whose measures are set aside
+    excluded_units: tuple[str, ...] = ()        # "不列审计厅的": units whose measures are set aside
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
     having_roles: tuple = ()                    # "写了责任单位又列了参加单位": ...and all of these
@@ -634,7 +634,7 @@ def _inside_plan_phrase(text: str, unit: str, plan: Plan) -> bool:
 
 
 def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
-    """The named units the question sets aside ("有期限的措施里，哪些没点司法厅的名")."""
+    """The named units the question sets aside ("带时限的任务中哪些不列审计厅")."""
     forms = [(alias, unit) for alias, unit in all_aliases().items() if unit in units] + [(u, u) for u in units]
     negated = []
     for alias, unit in sorted(forms, key=lambda pair: -len(pair[0])):
@@ -648,7 +648,8 @@ def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
 
 def compared_alternatives(text: str) -> tuple[str, ...]:
     """The two things a comparison sets side by side, each followed by the clauses both share
-    ("“不少于30日”，说的是立法还是重大决策" → "立法 不少于30日", "重大决策 不少于30日").
+    ("“不少于7个工作日”，是合法性审查还是征求意见" → "合法性审查 不少于7个工作日", "征求意见
+    不少于7个工作日").
     Empty when the question compares nothing, or when a side is too short to name a subject."""
     if not COMPARISON_CUE.search(text):
         return ()
@@ -668,7 +669,7 @@ def compared_alternatives(text: str) -> tuple[str, ...]:
             continue
         shared = " ".join(c for j, c in enumerate(clauses) if j != i and not COMPARISON_CUE.search(c))
         return tuple(f"{side} {shared}".strip() for side in (left, right))
-    # "A是15天，B是30天，前者比后者短吧": the two clauses before the one that compares them
+    # "A要求6月前，B要求年底前，前者更早吧": the two clauses before the one that compares them
     cue = next((i for i, c in enumerate(clauses) if _BOTH_NAMED.search(c)), None)
     if cue is not None and cue >= 2:
         left, right = clauses[cue - 2], clauses[cue - 1]
@@ -697,7 +698,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     measures = tuple(n for n in numbers if 1 <= n <= total)
     bad_measure = next((n for n in numbers if not 1 <= n <= total), None) if not measures else None
 
-    # "第十部分以外": a part or section set aside, not the one asked about
+    # "第九部分之外": a part or section set aside, not the one asked about
     beyond = _BEYOND_PLACE.search(text)
     if beyond:
         outside_parts = find_numbers(PART_PATTERNS, beyond.group(0))
@@ -735,7 +736,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
 
     onward = _ONWARD.search(text)
     if onward and since is None and year is not None and period.covers(year) and year < period.end:
-        # "2023年以及之后": from that year to the end of the plan period
+        # "2022年以后": from that year to the end of the plan period
         since, year, month = year, period.end, None
 
     extreme = EXTREME_RE.search(text)
@@ -786,7 +787,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # only names of things narrow a question to a subject (nouns, verbal nouns, idioms, Latin words)
     nouns = {w for w, flag in tokenizer.tagged(rest) if flag[:1] in "nijl" or flag in ("vn", "eng")} \
         if tokenizer is not None and not english else set(topic)   # glossary words name subjects
-    # "得交差的活儿": between a modal and 的 + a word for tasks stands what is done with them, a
+    # "要办结的活儿": between a modal and 的 + a word for tasks stands what is done with them, a
     # verb even when jieba tags a colloquial one as a noun; it names no subject
     nouns -= set(_MODAL_PREDICATE.findall(rest))
     # "要紧任务": a word the plan never uses, right before a word for tasks, says what kind of
