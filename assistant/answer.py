@@ -236,12 +236,15 @@ class DefaultComposer:
                 via = {self.t(query, "township_text"): mentioned, **via}
         if via:
             lines.append(self.t(query, "unit_via_heading", unit=unit))
+            # the same rule as above: a few measures reaching the unit are read whole
+            reached = {n for numbers in via.values() for n in numbers}
+            via_limit = None if len(reached) <= WHOLE_TEXT_ROWS else 60 if len(reached) <= FULL_TEXT_LIMIT else 40
             for designation, numbers in via.items():
                 # "**自治区政府各部门**（74项）：" then its table; the web app folds each such group
                 lines.append("")
                 lines.append(self.t(query, "unit_via_group", designation=designation, count=len(numbers)))
                 rows = [(n, via_role[n].value if n in via_role else EMPTY_CELL) for n in numbers]
-                lines += self._duty_table(rows, query, 40)
+                lines += self._duty_table(rows, query, via_limit)
         duties = {"unit": unit, "named": named, "via_designation": via, "all_named": total}
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"), duties
 

@@ -108,7 +108,8 @@ class OrganCatalog:
         generic = {*self.government_suffixes, *self.bureau_suffixes, *local.get("party_suffixes", ()),
                    *local.get("congress_cppcc_suffixes", ()), *local.get("judicial_suffixes", ())}
         self._bare_names = _bare_names(self.organs, generic)
-        organ_nouns = "|".join(map(re.escape, (*self.bureau_suffixes, *_GENERIC_ORGAN)))
+        organ_nouns = "|".join(map(re.escape, sorted((*self.bureau_suffixes, *self.government_suffixes, *_GENERIC_ORGAN),
+                                                     key=len, reverse=True)))
         self._level_organ = re.compile(_LEVEL_BEFORE_ORGAN + rf"({organ_nouns})")
 
     @classmethod
@@ -120,9 +121,17 @@ class OrganCatalog:
         """Units the text refers to, plan units first. Plan names win over catalog aliases."""
         found: list[LinkedUnit] = []
         local = self._local(text)
+        if local and local.name == "某区人民政府":
+            # "咱们区里最高的那家法院": in Ningxia 区 is as often the 自治区 as a district, so with
+            # no local organ said, a regional organ the text names or describes is the better reading
+            regional = self._regional(text)
+            return regional or [local]
         if local:
-            found.append(local)
-            return found
+            return [local]
+        return self._regional(text)
+
+    def _regional(self, text: str) -> list[LinkedUnit]:
+        found: list[LinkedUnit] = []
         for name in find_units_in_text(text):
             unit = units_by_name().get(name)
             if unit is not None and unit.kind != UnitKind.LOCAL:
@@ -264,7 +273,7 @@ class OrganCatalog:
         if place is None:
             return None
         suffix = next((s for s in self.bureau_suffixes if s in text), None) or \
-            next((s for s in self.government_suffixes if s in text), "")
+            max((s for s in self.government_suffixes if s in text), key=len, default="")
         if not suffix and level_organ:
             suffix = "政府部门"          # "县里一个局": some department of that government
         if not suffix and level != "township" and not generic:
@@ -273,7 +282,13 @@ class OrganCatalog:
         if level == "township":
             name = "乡镇（街道）" if place == "某乡镇" else f"{place}乡镇（街道）"
         said = generic or level_organ
-        words = [w for w in (place, suffix, township, said.group(0) if said else "") if w]
+        said_words = said.group(0) if said else ""
+        if said:
+            # "我们县政府": the organ said right after the place word is part of the mention
+            after = text[said.end():]
+            said_words += max((s for s in (*self.government_suffixes, *self.bureau_suffixes) if after.startswith(s)),
+                              key=len, default="")
+        words = [w for w in (place, suffix, township, said_words) if w]
         return LinkedUnit(name, UnitKind.LOCAL, None, "local", level, span="|".join(words))
 
     def kinds(self) -> dict[str, UnitKind]:

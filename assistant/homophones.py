@@ -40,10 +40,11 @@ class HomophoneIndex:
     corpus: str                                  # text a correct run must be found in
     by_sound: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     char_sounds: dict[str, str] = field(default_factory=dict)   # 字 -> zi, every CJK character
+    words: frozenset[str] = frozenset()          # every word of two characters or more
 
     @classmethod
     def build(cls, words: Iterable[str], corpus: str) -> "HomophoneIndex":
-        index = cls(corpus)
+        index = cls(corpus, words=frozenset(w for w in words if len(w) >= 2))
         for word in sorted(set(words)):
             if MIN_LENGTH <= len(word) <= MAX_LENGTH and re.fullmatch(r"[\u4e00-\u9fff]+", word):
                 index.by_sound.setdefault(_pinyin(word), []).append(word)
@@ -72,7 +73,8 @@ class HomophoneIndex:
                 if None in key or window in self.corpus:
                     continue
                 candidates = [w for w in self.by_sound.get(key, ())
-                              if sum(a != b for a, b in zip(w, window)) == 1]
+                              if sum(a != b for a, b in zip(w, window)) == 1
+                              and not self._edge_only(w, text, i, length)]
                 if len(set(candidates)) == 1:
                     out[i:i + length] = list(candidates[0])
                     i += length
@@ -81,6 +83,17 @@ class HomophoneIndex:
             if not replaced:
                 i += 1
         return "".join(out)
+
+    def _edge_only(self, word: str, text: str, start: int, length: int) -> bool:
+        """The one different character is at the window's edge, and the other characters begin
+        (or end) a longer word of the plan that runs on past the window: "是政府办公厅" is 是 then
+        政府办公厅, not a typo of 市政府; "是场监管厅" and "司法听" stay typos."""
+        end = start + length
+        if word[0] != text[start]:
+            return any(text[start + 1:k] in self.words for k in range(end + 1, min(len(text), start + 1 + MAX_LENGTH) + 1))
+        if word[-1] != text[end - 1]:
+            return any(text[k:end - 1] in self.words for k in range(max(0, end - 1 - MAX_LENGTH), start))
+        return False
 
 
 def cache_key(*parts: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 from .records import Plan
@@ -61,7 +62,7 @@ ENGLISH_GLOSSARY: dict[str, str] = {
     "study": "学法", "lectures": "讲座", "theory": "理论研究", "research": "研究", "publicity": "宣传",
     "commendation": "表彰", "rewards": "奖励", "awards": "表彰", "demonstration": "示范创建",
     "civil code": "民法典", "constitution": "宪法", "bond": "债务", "debt": "债务", "contracts": "违约",
-    "dispute": "纠纷", "disputes": "纠纷", "petition": "信访", "administrative": "行政",
+    "dispute": "纠纷", "disputes": "纠纷", "petition": "信访", "administrative": "行政", "law": "法律",
 }
 
 EN_UNIT_NAMES: dict[str, str] = {
@@ -80,21 +81,69 @@ EN_UNIT_NAMES: dict[str, str] = {
 }
 
 
-def translate_english(question: str) -> str:
-    """Append Chinese equivalents of known English terms so lexical search can match."""
-    # "law-enforcement officer" is "law enforcement officers"; singular and plural are one entry
-    lowered = re.sub(r"(?<=\w)-(?=\w)", " ", question.lower())
+@dataclass(frozen=True)
+class EnglishReading:
+    """What an English question's words reach in the plan: its Chinese terms, and the content
+    words that reach nothing (``unknown``) out of how many content words it has (``content``)."""
+    terms: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+    content: int = 0
 
-    def used(en: str) -> bool:
-        en = en.lower().replace("-", " ")
-        stem = en[:-1] if en.endswith("s") and not en.endswith("ss") else en
-        return re.search(rf"\b{re.escape(stem)}(s|es)?\b", lowered) is not None
+    @property
+    def coverage(self) -> float:
+        return 1.0 - len(self.unknown) / self.content if self.content else 0.0
 
-    extra = [zh for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items() if used(en)]
+
+def read_english(question: str, lexicon=None) -> EnglishReading:
+    """The glossary's terms (written for the plan's subjects), then what the bilingual lexicon
+    (``bilingual.EnglishLexicon``) finds for the words the glossary does not know. The glossary
+    compares inflected forms ("appearing" meets "appear"), the lexicon stems ("sued" meets "sue")."""
+    from .bilingual import english_words, same_words
+    words = english_words(question)
+    taken = [False] * len(words)
+    extra, known = [], 0
+    for en, zh in _glossary_words():
+        size = len(en)
+        for i in range(len(words) - size + 1):
+            if same_words(words[i:i + size], list(en)):
+                extra.append(zh)
+                if not any(taken[i:i + size]):
+                    known += 1
+                    taken[i:i + size] = [True] * size
+    unknown: list[str] = []
+    if lexicon is not None:
+        # the words the glossary left, each run looked up on its own
+        runs, run = [], []
+        for word, used in zip(words, taken):
+            if used:
+                runs.append(run)
+                run = []
+            else:
+                run.append(word)
+        for part in [*runs, run]:
+            if part:
+                found, missing, reached = lexicon.lookup_words(part)
+                extra += found
+                unknown += missing
+                known += reached
     # Chinese the asker wrote into the English question ("committee (行政复议委员会)") is the
     # plan's own term: it leads the terms
     extra = re.findall(r"[\u4e00-\u9fff]{2,}", question) + extra
-    return question + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
+    return EnglishReading(tuple(dict.fromkeys(extra)), tuple(unknown), known + len(unknown))
+
+
+@lru_cache(maxsize=1)
+def _glossary_words() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """The glossary's English phrases as words, longest first (unit names among them)."""
+    from .bilingual import english_words
+    pairs = [(tuple(english_words(en)), zh) for en, zh in {**EN_UNIT_NAMES, **ENGLISH_GLOSSARY}.items()]
+    return tuple(sorted((p for p in pairs if p[0]), key=lambda pair: -len(pair[0])))
+
+
+def translate_english(question: str, lexicon=None) -> str:
+    """Append Chinese equivalents of the question's English terms so search can match."""
+    terms = read_english(question, lexicon).terms
+    return question + (" " + " ".join(terms) if terms else "")
 
 
 def is_english(text: str) -> bool:

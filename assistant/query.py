@@ -14,7 +14,6 @@ from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from .lexicon import translate_english
 from .records import Plan, Role
 from .units import involvement
 from .slots import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Slots, link, plan_terms_in,
@@ -45,6 +44,7 @@ class Query:
     text: str
     intent: Intent
     english: bool = False
+    english_terms: tuple[str, ...] = ()  # see Slots: the Chinese words an English question reaches
     measures: tuple[int, ...] = ()
     units: tuple[str, ...] = ()
     role: Role | None = None
@@ -88,8 +88,10 @@ class Query:
 
     @property
     def search_text(self) -> str:
-        """What retrieval sees: English questions carry their glossary translations."""
-        return translate_english(self.text) if self.english else self.text
+        """What retrieval sees: English questions carry the Chinese words they reach."""
+        if not self.english:
+            return self.text
+        return self.text + (" " + " ".join(self.english_terms) if self.english_terms else "")
 
     def but(self, **changes) -> "Query":
         return replace(self, **changes)
@@ -142,7 +144,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     question about a subject wants every matching measure or the best one."""
     s = slots
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
-    base = Query(question, s.text, Intent.SEARCH, english=s.english, units=s.units, role=s.role,
+    base = Query(question, s.text, Intent.SEARCH, english=s.english, english_terms=s.english_terms, units=s.units, role=s.role,
                  year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,

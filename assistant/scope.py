@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .bilingual import MIN_ENGLISH_COVERAGE
 from .lexicon import Tokenizer, is_english, translate_english
 from .query import topic_words
 from .slots import QUOTED
@@ -34,7 +35,8 @@ UNANSWERABLE = re.compile(
     r"多少钱|价格|单价|价钱|票价|工资|薪资|薪水|拨了?多少|金额是|报名|电话|地址|办公时间|几点上班|"
     r"(厅长|局长|书记|主任|主席|院长|市长|县长)(是谁|叫什么)|姓名|"
     r"how much (money|does .* cost)|\bprice\b|\bsalary\b|phone number|\baddress\b|"
-    r"who is the (director|head|minister|governor)", re.I)
+    r"who(?:'s| is| was)(?: currently)?(?: the)?(?: current| present)? (director|head|minister|governor|chief|mayor|secretary)",
+    re.I)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class ScopeThresholds:
     # than Chinese: strong word evidence from those terms stands in for the dense threshold.
     english_lexical: float = 25.0
     english_min_dense: float = 0.80
+    # English questions read through the bilingual lexicon: below this share of content words
+    # that reach the plan (wage, visa, tax rate, weather) the question is about something else
+    english_min_coverage: float = MIN_ENGLISH_COVERAGE
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,10 @@ class ScopeVerdict:
 
 
 class ScopeGuard:
-    def __init__(self, plan: Plan, tokenizer: Tokenizer, thresholds: ScopeThresholds = ScopeThresholds()):
+    def __init__(self, plan: Plan, tokenizer: Tokenizer, thresholds: ScopeThresholds = ScopeThresholds(),
+                 english_reader=None):
         self.tokenizer = tokenizer
+        self.english_reader = english_reader     # slots.EnglishReader: what English words reach
         self.thresholds = thresholds
         pieces = [m.text for m in plan.measures] + [s.title for s in plan.sections] + \
                  [p.title for p in plan.parts] + list(vars(plan.document).values())
@@ -94,6 +101,10 @@ class ScopeGuard:
     def coverage(self, text: str) -> tuple[float, tuple[str, ...]]:
         """Share of the question's topic words (unit names and framing removed) found in the plan."""
         if is_english(text):
+            if self.english_reader is not None:
+                # the share of its English content words that reach a word of the plan
+                reading = self.english_reader.read(text)
+                return (reading.coverage if reading.terms else 0.0), reading.unknown
             translated = translate_english(text)
             text = translated[len(text):]          # only the Chinese terms the glossary found
             if not text.strip():
@@ -133,6 +144,8 @@ class ScopeGuard:
             return verdict(True)
         if coverage == 0.0:
             return verdict(False)
+        if english and self.english_reader is not None:
+            return verdict(self._english_covered(coverage, dense_top, names_units, lexical_top))
         if names_units:
             return verdict(True)
         if english and lexical_top is not None and lexical_top >= t.english_lexical \
@@ -153,6 +166,22 @@ class ScopeGuard:
                 and not reads_like_plan:
             return verdict(False)
         return verdict(True)
+
+    def _english_covered(self, coverage: float, dense_top: float, names_units: bool,
+                         lexical_top: float | None) -> bool:
+        """English: most content words must reach the plan, or else the words that do must match
+        strongly; then the plan's units, or a dense match, with word evidence when some words
+        reach nothing."""
+        t = self.thresholds
+        strong_words = lexical_top is not None and lexical_top >= t.english_lexical
+        if coverage < t.english_min_coverage and not strong_words:
+            return False
+        if names_units:
+            return True
+        if dense_top < t.english_min_dense:
+            return False
+        weak_words = lexical_top is not None and lexical_top < t.min_lexical
+        return not (coverage < 1.0 and weak_words and dense_top < t.strong_dense)
 
     def judge_topic(self, text: str, dense_top: float, names_units: bool = False,
                     lexical_top: float | None = None, outside_kind: float | None = None) -> ScopeVerdict:

@@ -23,7 +23,7 @@ from .lexicon import tokenizer_for
 from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch, sure_paraphrase
-from .scope import ScopeGuard
+from .scope import UNANSWERABLE, ScopeGuard
 from .slots import QUOTED
 from .text import fold_for_match
 
@@ -59,7 +59,10 @@ class Assistant:
         self.paraphrases = ParaphraseSearch.build(self.embedder.embed_queries, self.settings.model_cache_dir,
                                                   self.embedder.model_id, progress=progress)
         self.hybrid = HybridSearch(self.dense, self.lexical, paraphrases=self.paraphrases)
-        self.scope = ScopeGuard(self.plan, self.tokenizer)
+        from .catalog import default_catalog
+        from .slots import english_lexicon_for
+        self.scope = ScopeGuard(self.plan, self.tokenizer,
+                                english_reader=english_lexicon_for(self.plan, self.tokenizer, default_catalog()))
         self.composer = DefaultComposer(self.plan, self.settings.prompts_dir)
         from .answer_type import build_classifiers
         from .slots import link, slots_version
@@ -267,6 +270,9 @@ class Assistant:
     def _asks_beyond_plan(self, query: Query) -> bool:
         """The question asks for what the plan never holds (another region is refused earlier)."""
         # "那参加的呢" redoing the previous operation is too short to be judged by its wording
+        if query.english:
+            # the classifier reads Chinese; English asks for a person or a price in so many words
+            return bool(UNANSWERABLE.search(query.text))
         return not query.carried \
             and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN \
             and _states_a_request(query.text)
@@ -334,6 +340,11 @@ class Assistant:
             stating = [h for h in hits[:3] if states_quantity(self.plan.measure(h.number).text, query.quantity_word)]
             if stating and stating[0] is not hits[0]:
                 hits = [stating[0]] + [h for h in hits if h is not stating[0]]
+        if Asks.DEADLINE in query.asks and len(hits) > 1 and not self.plan.measure(hits[0].number).deadlines \
+                and self.plan.measure(hits[1].number).deadlines and not query.alternatives:
+            # "到什么时候要建成X": of the two best, the one that sets a date answers a question
+            # asking for one; the other only shares its subject
+            hits = [hits[1], hits[0], *hits[2:]]
         numbers = _select(hits)
         if query.contents and numbers and not query.scope:
             # the plan names the list or document but does not reproduce what it holds

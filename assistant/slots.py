@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .bilingual import MIN_ENGLISH_COVERAGE
 from .homophones import HomophoneIndex, cache_key, load_or_build
-from .lexicon import EN_UNIT_NAMES, STOPWORDS, is_english, key_terms, translate_english
+from .lexicon import EN_UNIT_NAMES, STOPWORDS, EnglishReading, is_english, key_terms, read_english, translate_english
 from .normalize import normalize_question
 from .records import Plan, Role
 from .text import LAW_NAME_END, chinese_to_int, fold_for_match
-from .units import all_aliases, find_units_in_text
+from .units import all_aliases, find_designations_in_text, find_units_in_text
 
 _CN = "零〇一二两三四五六七八九十百"
 
@@ -91,7 +92,10 @@ DOC_FIELDS = (
 
 # Which fields of a measure a question asks about (several may be asked at once).
 DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|时间点|节点|时点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
-                          r"\bwhen\b|deadline|by when", re.I)
+                          # English "when" asks for a time only as a question word, not as "…when the
+                          # government drafts rules"
+                          r"\bwhen\s+(?:is|are|was|were|must|should|will|would|do|does|did|shall|can|has|have)\b|"
+                          r"(?:^|[,.;:!?]\s*)when\b|\bwhen\s*\?|deadline|by when|what date|which year|how soon", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪(?:个|些|几个)(?:单位|部门)|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
 TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这])几(个|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
@@ -168,7 +172,9 @@ _BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四�
 # A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
 _BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}?(?:又|同时|也|还|另外|并且|并)[^。？]{0,6}?"
                          r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位")
-_UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)")
+_UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)"
+                               r"(?:党委|政府|人大|政协)?(?:工作)?(?:委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|"
+                               r"法院|检察院|[厅委局办院部])?")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项|(?:时间)?要求|时限|期限|节点|指标|规定)")
 # Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
@@ -226,6 +232,7 @@ class Slots:
     """Everything a question names. Empty tuples and None mean "not named"."""
     text: str                                   # normalized, homophones repaired, roles canonical
     english: bool = False
+    english_terms: tuple[str, ...] = ()         # the plan's Chinese words an English question reaches
     measures: tuple[int, ...] = ()              # valid measure numbers
     bad_measure: int | None = None              # a measure number outside 1..N
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
@@ -566,25 +573,41 @@ def _aliases_longest_first() -> tuple[str, ...]:
     return tuple(a for a in sorted(all_aliases(), key=len, reverse=True) if len(a) >= 2)
 
 
-def _english_units(text: str) -> tuple[str, ...]:
-    lowered = text.lower()
+def _english_units(text: str, lexicon=None) -> tuple[str, ...]:
+    """Units an English question names by a short English name ("commerce"), unless the name is
+    part of a longer phrase that means something else ("chambers of commerce" is 商会, "public
+    health" 公共卫生)."""
+    from .bilingual import english_words, same_words
+    words = english_words(text)
+    other_phrases = [(start, end) for start, end, chinese in (lexicon.phrases(words) if lexicon is not None else ())
+                     if not any(find_units_in_text(c) for c in chinese)]
     found = []
     for english, chinese in EN_UNIT_NAMES.items():
-        if re.search(rf"\b{re.escape(english)}\b", lowered):
+        key = english_words(english)
+        at = [i for i in range(len(words) - len(key) + 1) if same_words(words[i:i + len(key)], key)]
+        if any(not any(start <= i and i + len(key) <= end and end - start > len(key) for start, end in other_phrases)
+               for i in at):
             found.extend(u for u in find_units_in_text(chinese) if u not in found)
     return tuple(found)
 
 
-def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
+def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
     """Plan units named in the text; failing those, a unit from the organ catalog. Also the
     words that named or described a catalog unit (they are not the question's topic).
     The one unit-linking function used everywhere."""
-    units = tuple(find_units_in_text(text)) + (_english_units(text) if english else ())
+    designations, text = ((), text) if english else find_designations_in_text(text)
+    if designations:
+        # a designation named outright ("点了各地级市的任务") is what is asked about: the measures
+        # that list it, whichever unit the asker works for
+        named = tuple(u for u in find_units_in_text(text) if u not in _PSEUDO_UNITS)
+        return tuple(designations) + named, (), ()
+    units = tuple(find_units_in_text(text)) + (_english_units(text, lexicon) if english else ())
     linked = [] if catalog is None else catalog.link_english(text) if english else catalog.link(text)
     local = [u for u in linked if u.how == "local"]
     if local:
-        # a city, county or township body outranks the plan's generic 市县政府 reading
-        units = tuple(u for u in units if u not in _PSEUDO_UNITS)
+        # a city, county or township body outranks the plan's generic 市县政府 reading, and a
+        # regional organ's short name said of a local place ("县政府办") is that place's organ
+        units = tuple(u for u in units if u not in _PSEUDO_UNITS and not _said_of_local_place(text, u))
     if units and not local:
         # the words of its line of work outside its names ("纪检监察那边（纪委）") describe it too
         outside_names = text
@@ -597,6 +620,35 @@ def link_units(text: str, english: bool, catalog) -> tuple[tuple[str, ...], tupl
     named = tuple(u.plan_name for u in linked if u.named_in_plan)
     spans = tuple(w for u in linked for w in u.span.split("|") if w)
     return (units + named + tuple(u.name for u in extra), tuple((u.name, u.kind, u.level) for u in extra), spans)
+
+
+def _said_of_local_place(text: str, unit: str) -> bool:
+    """Every mention of the unit follows a local level word ("县政府办", "市司法局")."""
+    forms = {a for a, name in all_aliases().items() if name == unit and a in text} | ({unit} if unit in text else set())
+    starts = [m.start() for form in forms for m in re.finditer(re.escape(form), text)]
+    return bool(starts) and all(text[max(0, s - 1):s] in _LOCAL_LEVEL_CHARS for s in starts)
+
+
+_LOCAL_LEVEL_CHARS = ("市", "县", "乡", "镇")
+
+
+@lru_cache(maxsize=4)
+def english_lexicon_for(plan: Plan, tokenizer, catalog) -> "EnglishReader":
+    """How English questions reach this plan: the glossary, then the bilingual lexicon (none
+    without a tokenizer to read the plan's words)."""
+    if tokenizer is None:
+        return EnglishReader(None)
+    from .bilingual import english_lexicon
+    places = tuple(catalog.cities + catalog.counties) if catalog is not None else ()
+    return EnglishReader(english_lexicon(plan, tokenizer, places))
+
+
+@dataclass(frozen=True)
+class EnglishReader:
+    lexicon: object
+
+    def read(self, text: str) -> EnglishReading:
+        return read_english(text, self.lexicon)
 
 
 def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
@@ -746,7 +798,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     if extreme:
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
 
-    units, unlisted, unit_words = link_units(text, english, catalog)
+    units, unlisted, unit_words = link_units(text, english, catalog,
+                                             english_lexicon_for(plan, tokenizer, catalog).lexicon if english else None)
     units = tuple(u for u in units if not (u in _PSEUDO_UNITS and _inside_plan_phrase(text, u, plan)))
     set_aside = negated_units(text, units) if not english else ()
     if set_aside:
@@ -762,10 +815,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
     rest = _SELF_INTRO.sub(" ", text) if units else text
     rest = _PURPOSE.sub(" ", rest)
+    if units:   # "管审计监督的那个厅": the clause describes the unit, it is not a topic (read
+        # before the unit's own words go, which would take the "的那个" that marks the clause)
+        rest = _UNIT_DESCRIPTION.sub(" ", rest)
     for word in sorted(unit_words, key=len, reverse=True):
         rest = rest.replace(word, " ")
-    if units:   # "管审计监督的那个厅": the clause describes the unit, it is not a topic
-        rest = _UNIT_DESCRIPTION.sub(" ", rest)
     if excluded:
         rest = EXCLUSION.sub(" ", rest)
     for pattern in _SLOT_SPANS:
@@ -817,12 +871,18 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     if TARGET_ASK.search(text) and not re.search(r"(?:文号|字号|编号|号码)[^，。？]{0,4}(?:是)?多少", text):
         asks.add("target")      # "文号是多少" asks for an identifier, not a quantity
     locating = re.search(r"第几|哪一?(条|项)|哪几", text)      # "是第几条/哪几条" asks which, not how many
-    unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0) if not english else ()
+    if english:
+        # an English question mostly about things the plan never names ("GDP growth rate in 2021")
+        # is not about the records its year or unit would select
+        reading = english_lexicon_for(plan, tokenizer, catalog).read(text)
+        unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
+    else:
+        unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0)
     quantity = ASKED_QUANTITY.search(text)
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
-        text=text, english=english, measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
+        text=text, english=english, english_terms=reading.terms if english else (), measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
         until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None), since=since,
@@ -845,5 +905,6 @@ def slots_version() -> str:
     from pathlib import Path
     here = Path(__file__).resolve().parent
     sources = [here / "slots.py", here / "catalog.py", here / "units.py", here / "lexicon.py", here / "homophones.py",
+               here / "bilingual.py",
                here / "data" / "organs.json"]
     return hashlib.sha256(b"".join(p.read_bytes() for p in sources if p.exists())).hexdigest()[:16]

@@ -242,3 +242,23 @@ def find_units_in_text(text: str) -> list[str]:
         if name not in seen:
             seen.append(name)
     return seen
+
+
+def find_designations_in_text(text: str) -> tuple[list[str], str]:
+    """Collective designations the text names outright ("各地级市", "自治区政府其他有关部门"),
+    longest first, and the text with their spans blanked out (so that "自治区政府" inside
+    "自治区政府各部门" is not read as a unit of its own)."""
+    folded = canonical_form(text)
+    if len(folded) == len(text):
+        text = folded
+    found: list[tuple[int, str]] = []
+    # only a form that says it is collective (各, 有关, 其他): "我们地级市政府" describes the asker's
+    # own government, "各地级市" names the designation
+    forms = sorted(((canonical_form(alias), des.name) for des in DESIGNATIONS for alias in (des.name, *des.aliases)
+                    if re.search(r"各|有关|其他", alias)), key=lambda pair: -len(pair[0]))
+    for form, name in forms:
+        for match in re.finditer(re.escape(form), text):
+            found.append((match.start(), name))
+            text = text[:match.start()] + " " * len(form) + text[match.end():]
+    return list(dict.fromkeys(name for _, name in sorted(found))), text
+

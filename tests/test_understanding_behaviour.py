@@ -40,7 +40,8 @@ TOTAL_MEASURES = 110
 
 CAPABILITIES = {"normalization", "homophone", "role_words", "unnamed_unit", "described_unit",
                 "own_unit_history", "follow_up", "answerability", "directional",
-                "constraints", "ellipsis", "plan_terms", "document", "several_questions", "comparison", "paraphrase"}
+                "constraints", "ellipsis", "plan_terms", "document", "several_questions", "comparison", "paraphrase",
+                "english"}
 MEASURE_LIST_FIELDS = ("cites_all", "cites_any", "cites_none", "cites_any_if_answered", "named_exactly")
 KNOWN_FIELDS = {"id", "capability", "question", "history", "intent", "refused", "coverage",
                 "coverage_not", "answer_contains", "answer_lacks", "group", "narrows", "xfail",
