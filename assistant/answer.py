@@ -134,7 +134,9 @@ class DefaultComposer:
 
     def lacking_line(self, m: Measure, query: Query) -> str:
         """Says what the measure does not state, for the asks that `_direct_lines` does not cover."""
-        asked = query.attribute or (query.quantity_word and f"几{query.quantity_word}")
+        # "几倍", "几年"; a thing counted is "几个行政执法监督员"
+        word = query.quantity_word
+        asked = query.attribute or (word and (f"几个{word}" if len(word) >= 3 else f"几{word}"))
         return self.t(query, "no_asked_value", number=m.number, asked=asked) if asked else ""
 
     def _direct_lines(self, m: Measure, query: Query) -> list[str]:
@@ -367,7 +369,7 @@ class DefaultComposer:
                 if query.annual and d.kind != DeadlineKind.ANNUAL:
                     continue
                 if query.year is not None and (d.year is None or d.year > query.year if query.until
-                                               else d.year != query.year):
+                                               else d.year not in (query.year, *query.also_years)):
                     continue
                 if query.since is not None and d.year is not None and d.year < query.since:
                     continue
@@ -609,7 +611,9 @@ def states_quantity(text: str, word: str) -> bool:
     not a number of years)."""
     words = _SAME_MEASURE_WORD.get(word, re.escape(word))
     number = r"(?<![0-9])(?:[0-9]{1,3}(?:\.[0-9]+)?|[一二两三四五六七八九十百千]+)(?:个)?"
-    return bool(re.search(rf"{number}(?:{words})", text))
+    # a thing counted may have a word before it ("一个行政执法层级" counts 执法层级)
+    between = r"[\u4e00-\u9fff]{0,4}?" if len(word) >= 3 else ""
+    return bool(re.search(rf"{number}{between}(?:{words})", text))
 
 
 def _joined_as_alternatives(text: str, terms: tuple[str, ...]) -> bool:
@@ -636,6 +640,8 @@ def admits(m: Measure, query: Query) -> bool:
     if query.lacking_roles and roles & set(query.lacking_roles):
         return False
     if query.having_roles and not set(query.having_roles) <= roles:
+        return False
+    if query.sole_unit and len({u.name for u in m.units}) != 1:
         return False
     if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
         return False

@@ -148,6 +148,12 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if not kept:    # none of them: say so, with the unit's own duties
             return query.but(intent=Intent.UNIT, scope=tuple(listed))
         return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
+    if within and len(listed) >= 2 and (query.sole_unit or query.only_roles or query.lacking_roles
+                                        or query.having_roles):
+        # "其中哪几条是它一家单独负责的": the previous answer's measures whose unit clause has that
+        # shape (它: the unit the previous question was about)
+        units = query.units or (previous.query.units if UNIT_PRONOUN.search(text) else ())
+        return query.but(intent=Intent.LIST, scope=tuple(listed), units=units, terms=())
     if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH):
         # "这些当中哪些涉及听证": the previous answer's measures that use the term, also
         # when the wording did not read as a list request to the classifier
@@ -208,8 +214,23 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if focus is not None:
             return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(asks))
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
+        if plan is not None and _names_other_subject(text, prev_measures, plan, tokenizer):
+            # "那复议人员队伍呢" after a question on enforcement training: a subject of its own,
+            # which the previous measures do not speak of, is searched in the whole plan
+            return query.but(scope=())
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
     return query
+
+
+def _names_other_subject(text: str, measures: list[int], plan, tokenizer) -> bool:
+    """The text's most specific word of the plan (the longest, three characters or more) is one
+    that none of `measures` uses."""
+    terms = [t for t in plan_terms_in(_without_asks(text), plan, tokenizer) if len(t) >= 3]
+    if not terms:
+        return False
+    specific = max(terms, key=len)
+    bodies = [fold_for_match(plan.measure(n).body) for n in measures if plan.measure(n) is not None]
+    return not any(fold_for_match(specific) in body for body in bodies)
 
 
 # An elliptical follow-up ("那公安厅呢", "2023年的呢", "换成牵头的", "如果是乡镇呢") names only what changes.

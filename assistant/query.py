@@ -49,6 +49,7 @@ class Query:
     units: tuple[str, ...] = ()
     role: Role | None = None
     year: int | None = None
+    also_years: tuple[int, ...] = ()   # see Slots: further years named as alternatives
     month: int | None = None
     annual: bool = False
     until: bool = False                # the year ends a span from the plan's start (see Slots)
@@ -76,6 +77,7 @@ class Query:
     # "第12项说的是复议委员会吧" may name the wrong measure
     premise: tuple[str, ...] = ()
     only_roles: tuple = ()             # see Slots: the shape of a measure's unit clause
+    sole_unit: bool = False            # ...which names one unit only
     having_roles: tuple = ()
     contents: str = ""                 # see Slots: a list or document whose contents are asked for
     lacking_roles: tuple = ()
@@ -145,12 +147,12 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     s = slots
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
     base = Query(question, s.text, Intent.SEARCH, english=s.english, english_terms=s.english_terms, units=s.units, role=s.role,
-                 year=s.year, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
+                 year=s.year, also_years=s.also_years, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
                  excluded_units=s.excluded_units, alternatives=s.alternatives,
-                 only_roles=s.only_roles, lacking_roles=s.lacking_roles, contents=s.contents,
+                 only_roles=s.only_roles, sole_unit=s.sole_unit, lacking_roles=s.lacking_roles, contents=s.contents,
                  having_roles=s.having_roles)
     # what the question names outright
     if s.bad_measure is not None:
@@ -164,7 +166,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if s.year is None and not (s.units or s.annual or s.role or s.terms or s.target or s.extreme):
             return base.but(intent=Intent.MEASURE, measures=s.span)
         base = base.but(scope=s.span, span=True)
-    if (s.only_roles or s.lacking_roles or s.having_roles or (s.excluded_units and not s.units)) and not s.time \
+    if (s.only_roles or s.lacking_roles or s.having_roles or (s.sole_unit and not s.units)
+            or (s.excluded_units and not s.units)) and not s.time \
             and not s.has_deadline and not s.annual:
         # "哪些只写了牵头单位", "第三部分哪些没列各地级市": the measures whose records fit, within
         # the part or section named (and using the plan's terms the question names)

@@ -24,7 +24,7 @@ from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch, sure_paraphrase
 from .scope import UNANSWERABLE, ScopeGuard
-from .slots import QUOTED
+from .slots import MENTION_RE, QUOTED
 from .text import fold_for_match
 
 log = logging.getLogger(__name__)
@@ -273,6 +273,8 @@ class Assistant:
         if query.english:
             # the classifier reads Chinese; English asks for a person or a price in so many words
             return bool(UNANSWERABLE.search(query.text))
+        if self.scope.quotes_plan(query.text) and MENTION_RE.search(query.text) and not _STATE_CUE.search(query.text):
+            return False        # "“我的宁夏”APP在哪几条里出现过": where the plan's own words occur
         return not query.carried \
             and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN \
             and _states_a_request(query.text)

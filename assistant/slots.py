@@ -84,7 +84,7 @@ DOC_FIELDS = (
                             r"(贯彻|落实|依据|根据)[^，。？]{0,8}(哪一?个|哪一?份|哪一?部|什么)[^，。？]{0,4}(文件|纲要|精神)|"
                             r"上位(文件|依据)|纲要|why was (the|this) plan|"
                             r"\b(implement|carry out|based on|follow)s?\b[^?]{0,30}\b(central|national)? ?(document|outline|guideline)s?\b|"
-                            r"\b(which|what) (central |national )?(document|outline)s?\b[^?]{0,30}\b(implement|carry out|base)", re.I)),
+                            r"\b(which|what) (central |national )?(document|outline)s?\b[^?]{0,45}\b(implement|carry out|base)", re.I)),
     ("closing", re.compile(r"结尾|末尾|最后一段|(方案|实施方案|文件)(的)?最后[^，。？]{0,6}(说|讲|写|提|要求|强调)|(方案|实施方案)的?落实|(方案|实施方案)[^，。？]{0,6}督促检查|"
                            r"谁(来|负责)?督促(检查)?(方案|落实)|"
                            r"落实要求", re.I)),
@@ -139,7 +139,7 @@ COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条
 # Where in the plan ("方案哪些地方要求…", "在方案里出现在哪里"): every place, so a list.
 _WHERE_IN_PLAN = (r"(?:方案|文件|文中|原文|里|中)[^，。？]{0,5}(?:哪里|哪儿|何处|哪些地方|什么地方|哪几处|哪几个地方)|"
                   r"(?:哪里|哪儿|哪些地方|什么地方|哪几处|哪几个地方)[^，。？]{0,3}(?:提到|要求|规定|写|说|讲|出现|涉及)")
-PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
+PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|几个(?:时间)?(?:节点|时限|期限|截止时间|任务|措施|事项)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
                        r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
@@ -164,6 +164,9 @@ _NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)")
 # The shape of a measure's unit clause: "只写了牵头单位", "没有参加单位", "参加单位一个也没写".
 _ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.RESPONSIBLE}
+_SOLE_UNIT = re.compile(r"(?:单独|独自|独家|一家|一个单位)(?:就)?(?:负责|牵头|承担|完成|来做|来干|做|干|扛)|"
+                        r"(?:没|没有|不带|无)(?:别的|其他|其它|另外的|合作|配合)(?:的)?(?:单位|部门|参加单位)|"
+                        r"只(?:有|列了?|写了?)(?:它|他|这|一)(?:一)?(?:家|个)(?:单位|部门)?")
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
                            r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
@@ -207,6 +210,13 @@ CONTENTS_ASK = re.compile(
     rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
     rf"(?:哪些|哪几|哪[0-9一二三四五六七八九十]+|什么|啥)|"
     rf"(?:具体|到底|究竟)(?:是|有)?哪[0-9一二三四五六七八九十]+(?:个|份|部|项)({_CONTAINER})|"
+    # "《…决策规定》一共多少条？具体都规定了哪些程序": what another document holds, asked in a
+    # later clause
+    rf"《[^》]{{2,40}}?({_CONTAINER})》.{{0,24}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|规定了|写了|讲了|说了)"
+    rf"(?:哪些|什么|啥)|"
+    # "九大重点产业都是哪九个", "具体搞的是哪两项": which members of a set the plan only counts
+    rf"(?:都|具体|到底|究竟|分别)(?:是|有|包括|指|搞的是|干的是)?(哪(?:[0-9]+|[一二两三四五六七八九十]+)(?:个|份|部|项|类|种|大|家))"
+    rf"(?!措施|任务|举措|条款|部分|小节)|"
     rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
@@ -223,7 +233,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (_ONLY_ROLE, _LACKING_ROLE, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (_ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -239,12 +249,14 @@ class Slots:
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
     excluded_units: tuple[str, ...] = ()        # "不列审计厅的": units whose measures are set aside
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
+    sole_unit: bool = False                     # "它一家单独负责的": the unit clause names one unit only
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
     having_roles: tuple = ()                    # "写了责任单位又列了参加单位": ...and all of these
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
     year: int | None = None
+    also_years: tuple[int, ...] = ()            # "2021年底和2024年底": further years, any of which
     month: int | None = None
     until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
     since: int | None = None    # the first year of a span the question names ("2023至2024年间")
@@ -437,8 +449,8 @@ def _bigrams(text: str) -> set[str]:
     return {chars[i:i + 2] for i in range(len(chars) - 1)}
 
 
-_CUE_BEFORE = re.compile(r"([\u4e00-\u9fff“”\"+]{2,16}?)(?:(?:这|那)?(?:一)?(?:个)?(?:部分|板块)|"
-                         r"(?:这|那|一)(?:一)?(?:个)?(?:章|节|块))")
+_CUE_BEFORE = re.compile(r"([\u4e00-\u9fff“”\"+]{2,16}?)(?:(?:这|那)?(?:一)?(?:大|小)?(?:个)?(?:部分|板块)|"
+                         r"(?:这|那|一)(?:一)?(?:大|小)?(?:个)?(?:章|节|块))")
 
 
 def title_match(text: str, plan: Plan) -> tuple[int | None, int | None]:
@@ -476,11 +488,21 @@ def _title_among(text: str, candidates: list) -> tuple[int | None, int | None]:
         return best
     named = _CUE_BEFORE.search(text)
     if named:
-        phrase = _bigrams(re.sub(r"^.*?(?:在|看看|讲讲|说说|关于)", "", named.group(1)))
-        if len(phrase) >= 3:
+        # the words right before "那一节": the longest run ending there that one title holds
+        # ("…被老百姓告了行政应诉那一节" names the section by 行政应诉)
+        before = re.sub(r"^.*?(?:在|看看|讲讲|说说|关于)", "", named.group(1))
+        # "行政复议这块" is the subject (which spans sections), not the section whose title
+        # holds the words: only 部分/节/章 name a place this way
+        structural = not named.group(0).endswith("块") or named.group(0).endswith("板块")
+        for start in range(len(before) if structural else 0):
+            phrase = _bigrams(before[start:])
+            if len(phrase) < 3:
+                break
             whole = [key for key, title in candidates if phrase <= _bigrams(title)]
             if len(whole) == 1:
                 return whole[0]
+            if whole:
+                break       # several titles hold it: shorter runs cannot say which
     return (None, None)
 
 
@@ -651,6 +673,59 @@ class EnglishReader:
         return read_english(text, self.lexicon)
 
 
+# A bracket of examples or a gloss after a phrase ("（包括…）", "（比如…）", "（即…）").
+_ELABORATION = re.compile(r"[（(](?:包括|包含|含|如|比如|例如|譬如|诸如|像|即|也就是|涵盖)[^）)]*[）)]")
+_YEARS_JOINED = re.compile(r"20\d\d\s*年[^，。？！]{0,8}?(?:和|与|及|以及|或|或者|、|还有|跟)\s*20\d\d\s*年")
+
+
+def _counts_another_document(text: str, plan: Plan) -> bool:
+    """"《…重大行政决策规定》一共有多少条": the articles of another document are counted, not
+    the plan's measures."""
+    for found in re.finditer(r"《([^》]{2,40})》", text):
+        if not plan_name_pattern(plan).search(found.group(0)) and \
+                re.match(r"[^，。？！]{0,6}?(?:一共|总共|共有|共|有)?\s*(?:多少|几)", text[found.end():]):
+            return True
+    return False
+
+
+_ENGLISH_SUBJECT = re.compile(r"[\"“'‘]([^\"”'’]{3,60})[\"”'’]|\b(?:mentions?|mentioning|mentioned|refers? to|talks? about|"
+                              r"deals? with|concerns?|covers?)\s+(?:the |a |an )?([a-z][a-z \-]{2,50}?)(?=[?.!,;]|$| and | or )",
+                              re.I)
+
+
+def _english_subject_terms(text: str, plan: Plan, reader) -> tuple[str, ...]:
+    """The plan's words for what an English list question says the measures mention: a quoted
+    phrase or the words after "mention", when all of them reach the plan ("“negative list”" is
+    负面清单)."""
+    if reader is None:
+        return ()
+    found = []
+    for match in _ENGLISH_SUBJECT.finditer(text):
+        phrase = match.group(1) or match.group(2)
+        subject = reader.read(phrase)
+        if subject.terms and not subject.unknown:
+            # the longest of its words that the plan uses: the phrase's own term
+            used = [t for t in subject.terms if fold_for_match(t) in _folded_corpus(plan)]
+            if used:
+                found.append(max(used, key=len))
+    return tuple(found)
+
+
+_COUNTED = re.compile(r"(?:几|多少)个([\u4e00-\u9fff]{3,12})")
+
+
+def _counted_thing(text: str, plan: Plan) -> str | None:
+    """"要配几个行政执法监督员": how many of a thing the plan names (the longest run after
+    几个 that the plan uses, three characters or more); a measure answers it only by stating a
+    number of them."""
+    for found in _COUNTED.finditer(text):
+        run = found.group(1)
+        for end in range(len(run), 2, -1):
+            if fold_for_match(run[:end]) in _folded_corpus(plan):
+                return run[:end]
+    return None
+
+
 def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
     """Every (year, month) the text names, relative years read against `today`."""
     # "上半年"/"年中" is the end of June
@@ -782,6 +857,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     years = _years(YEAR_SPAN.sub(" ", text) if names_period else text, today)
     bad_year = next((y for y, _ in years if not period.covers(y)), None)
     year, month = years[0] if years else (None, None)
+    # several years joined as alternatives ("2021年底和2024年底这两个时间点"): any of them
+    also_years = tuple(dict.fromkeys(y for y, _ in years[1:] if y != year and period.covers(y))) \
+        if len(years) > 1 and _YEARS_JOINED.search(text) else ()
     since = None
     if spanned and not names_period and low < high and period.covers(low) and period.covers(high):
         since, year, month = low, high, None
@@ -798,8 +876,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     if extreme:
         extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
 
-    units, unlisted, unit_words = link_units(text, english, catalog,
-                                             english_lexicon_for(plan, tokenizer, catalog).lexicon if english else None)
+    reader = english_lexicon_for(plan, tokenizer, catalog) if english else None
+    reading = reader.read(text) if reader is not None else None
+    units, unlisted, unit_words = link_units(text, english, catalog, reader.lexicon if reader is not None else None)
     units = tuple(u for u in units if not (u in _PSEUDO_UNITS and _inside_plan_phrase(text, u, plan)))
     set_aside = negated_units(text, units) if not english else ()
     if set_aside:
@@ -849,7 +928,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     nouns -= {w for w in (*_TASK_MODIFIER.findall(rest), *_TASK_MODIFIER.findall(text)) if document_frequency(w, plan) == 0}
     terms = tuple(t for t in plan_terms_in(rest, plan, tokenizer) if not _FRAMING_ONLY.fullmatch(t)) \
         if not english else \
-        tuple(t for t in re.findall(r"[\u4e00-\u9fff“”+]{2,}", text) if fold_for_match(t) in _folded_corpus(plan)
+        tuple(t for t in (*re.findall(r"[\u4e00-\u9fff“”+]{2,}", text), *_english_subject_terms(text, plan, reader))
+              if fold_for_match(t) in _folded_corpus(plan)
               and t not in all_aliases() and not ROLE_CLAUSE_WORDS.search(t) and t not in _ROLE_NAMES)
     # (Chinese written into an English question, "the “My Ningxia” (我的宁夏) app", is the plan's own term)
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
@@ -857,6 +937,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
                    and not _FRAMING_ONLY.fullmatch(q) and not ROLE_CLAUSE_WORDS.search(q)
                    and not any(q in w for w in unit_words) and not any(a in q for a in _aliases_longest_first()))
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
+    outside = _ELABORATION.sub(" ", text)
+    if outside != text and any(q in outside for q in quoted):
+        # "涉及“听证”的措施（包括立法听证、决策听证会）": the bracket gives examples of the quoted
+        # term, it does not add subjects of its own
+        terms = tuple(t for t in terms if t in outside)
 
     doc_field = next(iter(document_fields(text)), None)
     value = TARGET_VALUE_RE.search(text)
@@ -874,26 +959,27 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     if english:
         # an English question mostly about things the plan never names ("GDP growth rate in 2021")
         # is not about the records its year or unit would select
-        reading = english_lexicon_for(plan, tokenizer, catalog).read(text)
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
         unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0)
     quantity = ASKED_QUANTITY.search(text)
+    counted = None if quantity else _counted_thing(text, plan)
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
         text=text, english=english, english_terms=reading.terms if english else (), measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
-        year=year, month=month, bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
+        year=year, also_years=also_years if since is None else (), month=month if not also_years else None,
+        bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
         until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None), since=since,
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
-        unknown=unknown, quantity_word=quantity.group(1) if quantity else "", attribute=attribute,
-        doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating,
+        unknown=unknown, quantity_word=quantity.group(1) if quantity else counted or "", attribute=attribute,
+        doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating and not _counts_another_document(text, plan),
         has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
-        excluded_units=set_aside, only_roles=only_roles, lacking_roles=lacking_roles, having_roles=having_roles,
+        excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(text)), lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
         asks=frozenset(asks))
 
