@@ -13,16 +13,11 @@ alongside, answering a question needs neither jieba's global dictionary nor pypi
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import pickle
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-log = logging.getLogger(__name__)
 CJK_RANGE = range(0x4E00, 0xA000)
 
 MIN_LENGTH = 3
@@ -106,31 +101,10 @@ def cache_key(*parts: str) -> str:
 
 
 def load_or_build(key: str, build: Callable[[], HomophoneIndex], cache_dir: Path | None) -> HomophoneIndex:
-    """The index stored under `cache_dir` for `key`, else `build()` (then stored when the folder
-    is writable; a read-only or full disk only costs the build at the next start)."""
+    """The index stored under `cache_dir` for `key`, else `build()` (see `artifacts.load_or_build_at`)."""
+    from .artifacts import load_or_build_at
     path = Path(cache_dir) / f"homophones-{key}.pkl" if cache_dir else None
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as f:
-                index = pickle.load(f)
-            if isinstance(index, HomophoneIndex) and index.char_sounds:
-                return index
-        except Exception as exc:                     # truncated or foreign file: build again
-            log.warning("homophone cache %s unreadable (%s); rebuilding", path.name, exc)
-    index = build()
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=".homophones-", delete=False) as f:
-                pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(f.name, path)
-        except OSError as exc:
-            log.warning("homophone cache not written (%s)", exc)
-            try:
-                os.unlink(f.name)
-            except (OSError, NameError):
-                pass
-    return index
+    return load_or_build_at(path, build, HomophoneIndex, valid=lambda index: bool(index.char_sounds))
 
 
 __all__ = ["HomophoneIndex", "cache_key", "load_or_build"]
