@@ -16,7 +16,7 @@ from enum import Enum
 
 from .records import Plan, Role
 from .units import involvement
-from .slots import (ANNUAL_RE, DEADLINE_ASK, TARGET_ASK, UNITS_ASK, YEAR_RE, Slots, link, plan_terms_in,
+from .slots import (ANNUAL_RE, DEADLINE_ASK, QUOTED, TARGET_ASK, UNITS_ASK, YEAR_RE, Slots, link, plan_terms_in,
                     topic_words)
 
 
@@ -237,7 +237,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if listing or not (subject or s.unknown):
             return base.but(intent=Intent.UNIT)
         return base
-    if listing and s.terms and not s.units and not s.unknown:
+    quoted_term = bool(set(QUOTED.findall(s.text)) & set(s.terms))
+    if listing and s.terms and not s.units and (not s.unknown or quoted_term):
+        # (a word the plan never uses does not matter when the asker quotes the plan's own term)
         # a topic noun the plan never uses leaves only the question's framing words to list by;
         # search and its scope check judge such a question instead
         return base.but(intent=Intent.LIST, terms=s.terms)

@@ -139,7 +139,8 @@ COUNT_RE = re.compile(r"(一共|总共|共有|共|多少|几)\s*(个|大|项|条
 # Where in the plan ("方案哪些地方要求…", "在方案里出现在哪里"): every place, so a list.
 _WHERE_IN_PLAN = (r"(?:方案|文件|文中|原文|里|中)[^，。？]{0,5}(?:哪里|哪儿|何处|哪些地方|什么地方|哪几处|哪几个地方)|"
                   r"(?:哪里|哪儿|哪些地方|什么地方|哪几处|哪几个地方)[^，。？]{0,3}(?:提到|要求|规定|写|说|讲|出现|涉及)")
-PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|几个(?:时间)?(?:节点|时限|期限|截止时间|任务|措施|事项)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
+PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|所有(?:提到|提及|涉及|讲到|写到|出现)|"
+                       r"(?:都|全|全部|统统)(?:找|挑|翻|列)出来|找出(?:所有|全部)|几个(?:时间)?(?:节点|时限|期限|截止时间|任务|措施|事项)|都有(什么|啥|哪)|都(是|包括)(什么|哪)|列出|列举|罗列|列一下|都列|凡是|"
                        r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
@@ -870,7 +871,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         since, year, month = year, period.end, None
 
     extreme = EXTREME_RE.search(text)
-    if extreme and extreme.group(1) and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end(1):]):
+    if extreme and extreme.group(1) and re.match(r"(?:要|得|在|需|须|应|必须|需要|应当){0,2}(?:多长|多久|几|多少)",
+                                                 text[extreme.end(1):]):
         extreme = None      # "最迟多长时间内": how long, not which deadline comes last
     extreme_kind = None
     if extreme:
@@ -898,6 +900,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # before the unit's own words go, which would take the "的那个" that marks the clause)
         rest = _UNIT_DESCRIPTION.sub(" ", rest)
     for word in sorted(unit_words, key=len, reverse=True):
+        # "负责查处公职人员违纪违法的纪检监察机关": the clause before "的" + the unit's words
+        # describes the unit it names
+        rest = re.sub(rf"[^，。？！；,?!;：:\s]{{1,24}}的(?={re.escape(word)})", " ", rest) if len(word) >= 3 else rest
         rest = rest.replace(word, " ")
     if excluded:
         rest = EXCLUSION.sub(" ", rest)
