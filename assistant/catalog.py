@@ -122,7 +122,7 @@ class OrganCatalog:
         found: list[LinkedUnit] = []
         local = self._local(text)
         if local and local.name == "某区人民政府":
-            # "咱们区里最高的那家法院": in Ningxia 区 is as often the 自治区 as a district, so with
+            # "咱们区里的那家检察院": in Ningxia 区 is as often the 自治区 as a district, so with
             # no local organ said, a regional organ the text names or describes is the better reading
             regional = self._regional(text)
             return regional or [local]

@@ -150,7 +150,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
     if within and len(listed) >= 2 and (query.sole_unit or query.only_roles or query.lacking_roles
                                         or query.having_roles):
-        # "其中哪几条是它一家单独负责的": the previous answer's measures whose unit clause has that
+        # "这些里面哪几项只列了它一个单位": the previous answer's measures whose unit clause has that
         # shape (它: the unit the previous question was about)
         units = query.units or (previous.query.units if UNIT_PRONOUN.search(text) else ())
         return query.but(intent=Intent.LIST, scope=tuple(listed), units=units, terms=())
@@ -215,7 +215,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
             return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(asks))
     if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
         if plan is not None and _names_other_subject(text, prev_measures, plan, tokenizer):
-            # "那复议人员队伍呢" after a question on enforcement training: a subject of its own,
+            # "那信访工作呢" after a question on training hours: a subject of its own,
             # which the previous measures do not speak of, is searched in the whole plan
             return query.but(scope=())
         return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())

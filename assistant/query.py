@@ -54,6 +54,7 @@ class Query:
     annual: bool = False
     until: bool = False                # the year ends a span from the plan's start (see Slots)
     since: int | None = None           # ...or from this year ("2023至2024年间")
+    since_month: int | None = None     # ...after this month of it ("晚于2022年6月")
     part: int | None = None
     section: int | None = None
     doc_field: str | None = None
@@ -147,7 +148,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     s = slots
     part, section = (s.parts[0] if s.parts else None), (s.sections[0] if s.sections else None)
     base = Query(question, s.text, Intent.SEARCH, english=s.english, english_terms=s.english_terms, units=s.units, role=s.role,
-                 year=s.year, also_years=s.also_years, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since,
+                 year=s.year, also_years=s.also_years, month=s.month, annual=s.annual and s.year is None, until=s.until, since=s.since, since_month=s.since_month,
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,

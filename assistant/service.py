@@ -274,7 +274,7 @@ class Assistant:
             # the classifier reads Chinese; English asks for a person or a price in so many words
             return bool(UNANSWERABLE.search(query.text))
         if self.scope.quotes_plan(query.text) and MENTION_RE.search(query.text) and not _STATE_CUE.search(query.text):
-            return False        # "“我的宁夏”APP在哪几条里出现过": where the plan's own words occur
+            return False        # "“一网通办”出现在哪几条": where the plan's own words occur
         return not query.carried \
             and self.answer_types["asks_for"].not_in_plan(query.text).probability >= ANSWERABILITY_MIN \
             and _states_a_request(query.text)

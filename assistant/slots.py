@@ -68,7 +68,8 @@ DOC_FIELDS = (
                               r"(date|when)\b[^?]{0,40}\b(issued|signed|published)\b", re.I)),
     ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
-                           r"(方案|文件)是?(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的|who issued", re.I)),
+                           r"(方案|文件|这个文|这份文|此文|本文|它)是?由?(谁|哪个部门|哪些部门|哪个单位|哪家|哪些单位|"
+                           r"哪个(?:[（(]些[)）])?机关|哪些机关)(联合)?(印发|发布|下发|发)的|who issued", re.I)),
     ("recipients", re.compile(r"(印发|发|下发|发送)给(了)?(哪些|谁|哪个)|主送|发送范围|发给谁|who (was|is) it sent to",
                               re.I)),
     ("publication", re.compile(r"(能|可以|是否|能不能|可不可以)(对外)?公开|公开发布|保密|密级|publicly available",
@@ -211,13 +212,14 @@ CONTENTS_ASK = re.compile(
     rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
     rf"(?:哪些|哪几|哪[0-9一二三四五六七八九十]+|什么|啥)|"
     rf"(?:具体|到底|究竟)(?:是|有)?哪[0-9一二三四五六七八九十]+(?:个|份|部|项)({_CONTAINER})|"
-    # "《…决策规定》一共多少条？具体都规定了哪些程序": what another document holds, asked in a
+    # "《…条例》共几条？里面都写了哪些内容": what another document holds, asked in a
     # later clause
     rf"《[^》]{{2,40}}?({_CONTAINER})》.{{0,24}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|规定了|写了|讲了|说了)"
     rf"(?:哪些|什么|啥)|"
-    # "九大重点产业都是哪九个", "具体搞的是哪两项": which members of a set the plan only counts
-    rf"(?:都|具体|到底|究竟|分别)(?:是|有|包括|指|搞的是|干的是)?(哪(?:[0-9]+|[一二两三四五六七八九十]+)(?:个|份|部|项|类|种|大|家))"
-    rf"(?!措施|任务|举措|条款|部分|小节)|"
+    # "三类重点领域具体是哪三类": which members of a set the plan only counts
+    rf"(?:都|具体|到底|究竟|分别)(?:是|有|包括|指|搞的是|干的是)?"
+    rf"(哪(?:[0-9]+|[二两三四五六七八九十]+)(?:个|份|部|项|类|种|大|家))"
+    rf"(?!措施|任务|举措|条款|部分|小节|单位|部门|机关|厅|局|委|办|年|月|天|日)|"
     rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
@@ -250,14 +252,15 @@ class Slots:
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
     excluded_units: tuple[str, ...] = ()        # "不列审计厅的": units whose measures are set aside
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
-    sole_unit: bool = False                     # "它一家单独负责的": the unit clause names one unit only
+    sole_unit: bool = False                     # "只由它一个单位负责的": the unit clause names one unit only
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
     having_roles: tuple = ()                    # "写了责任单位又列了参加单位": ...and all of these
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
     bad_structure: bool = False                 # a part or section number beyond the plan's
     year: int | None = None
-    also_years: tuple[int, ...] = ()            # "2021年底和2024年底": further years, any of which
+    since_month: int | None = None              # "晚于2022年6月": after that month of the since year
+    also_years: tuple[int, ...] = ()            # "2022年和2023年各有哪些": further years, any of which
     month: int | None = None
     until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
     since: int | None = None    # the first year of a span the question names ("2023至2024年间")
@@ -490,9 +493,9 @@ def _title_among(text: str, candidates: list) -> tuple[int | None, int | None]:
     named = _CUE_BEFORE.search(text)
     if named:
         # the words right before "那一节": the longest run ending there that one title holds
-        # ("…被老百姓告了行政应诉那一节" names the section by 行政应诉)
+        # ("…出了事想看看应急预案那一节" names the section by 应急预案)
         before = re.sub(r"^.*?(?:在|看看|讲讲|说说|关于)", "", named.group(1))
-        # "行政复议这块" is the subject (which spans sections), not the section whose title
+        # "信访这块" is the subject (which spans sections), not the section whose title
         # holds the words: only 部分/节/章 name a place this way
         structural = not named.group(0).endswith("块") or named.group(0).endswith("板块")
         for start in range(len(before) if structural else 0):
@@ -620,7 +623,7 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
     The one unit-linking function used everywhere."""
     designations, text = ((), text) if english else find_designations_in_text(text)
     if designations:
-        # a designation named outright ("点了各地级市的任务") is what is asked about: the measures
+        # a designation named outright ("列了各市县〔区〕的措施") is what is asked about: the measures
         # that list it, whichever unit the asker works for
         named = tuple(u for u in find_units_in_text(text) if u not in _PSEUDO_UNITS)
         return tuple(designations) + named, (), ()
@@ -676,6 +679,11 @@ class EnglishReader:
 
 # A bracket of examples or a gloss after a phrase ("（包括…）", "（比如…）", "（即…）").
 _ELABORATION = re.compile(r"[（(](?:包括|包含|含|如|比如|例如|譬如|诸如|像|即|也就是|涵盖)[^）)]*[）)]")
+# "早于2023年", "2023年以前（不含2023年）" (a plain "2023年之前" is read as 2023's deadlines, as people
+# use it) and "晚于2022年6月".
+_BEFORE_YEAR = re.compile(r"(?:早于|先于)\s*(20\d\d)\s*年(?!\s*[0-9]{1,2}\s*月)|"
+                          r"(20\d\d)\s*年\s*(?:以前|之前)(?=\s*[（(]?\s*(?:不含|不包括|不算|含|包括|包含))")
+_AFTER_DATE = re.compile(r"(?:晚于|迟于)\s*(20\d\d)\s*年\s*(?:([0-9]{1,2})\s*月)?")
 _YEARS_JOINED = re.compile(r"20\d\d\s*年[^，。？！]{0,8}?(?:和|与|及|以及|或|或者|、|还有|跟)\s*20\d\d\s*年")
 
 
@@ -696,8 +704,8 @@ _ENGLISH_SUBJECT = re.compile(r"[\"“'‘]([^\"”'’]{3,60})[\"”'’]|\b(?:
 
 def _english_subject_terms(text: str, plan: Plan, reader) -> tuple[str, ...]:
     """The plan's words for what an English list question says the measures mention: a quoted
-    phrase or the words after "mention", when all of them reach the plan ("“negative list”" is
-    负面清单)."""
+    phrase or the words after "mention", when all of them reach the plan ("“fair competition”" is
+    公平竞争)."""
     if reader is None:
         return ()
     found = []
@@ -716,7 +724,7 @@ _COUNTED = re.compile(r"(?:几|多少)个([\u4e00-\u9fff]{3,12})")
 
 
 def _counted_thing(text: str, plan: Plan) -> str | None:
-    """"要配几个行政执法监督员": how many of a thing the plan names (the longest run after
+    """"要设几个调解中心": how many of a thing the plan names (the longest run after
     几个 that the plan uses, three characters or more); a measure answers it only by stating a
     number of them."""
     for found in _COUNTED.finditer(text):
@@ -858,13 +866,30 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     years = _years(YEAR_SPAN.sub(" ", text) if names_period else text, today)
     bad_year = next((y for y, _ in years if not period.covers(y)), None)
     year, month = years[0] if years else (None, None)
-    # several years joined as alternatives ("2021年底和2024年底这两个时间点"): any of them
+    # several years joined as alternatives ("2022年和2023年各有哪些"): any of them
     also_years = tuple(dict.fromkeys(y for y, _ in years[1:] if y != year and period.covers(y))) \
         if len(years) > 1 and _YEARS_JOINED.search(text) else ()
     since = None
+    until_before = False
     if spanned and not names_period and low < high and period.covers(low) and period.covers(high):
         since, year, month = low, high, None
 
+    before = _BEFORE_YEAR.search(text)
+    if before and since is None:
+        # "2023年以前（不含2023年）", "早于2023年": up to the year before, unless that year is included
+        bound = int(before.group(1) or before.group(2))
+        inclusive = re.search(rf"(?<!不)(?:含|包括|包含)\s*(?:{bound}\s*年|当年|该年|本年)", text)
+        if period.covers(bound - (0 if inclusive else 1)):
+            year, month, until_before = bound - (0 if inclusive else 1), None, True
+    after = _AFTER_DATE.search(text)
+    since_month = None
+    if after and since is None and not before:
+        # "晚于2022年6月": what falls due after that month (after a year alone: from the next year)
+        bound, bound_month = int(after.group(1)), int(after.group(2)) if after.group(2) else None
+        if bound_month is None and period.covers(bound + 1):
+            since, year, month = bound + 1, period.end, None
+        elif bound_month is not None and period.covers(bound):
+            since, since_month, year, month = bound, bound_month, period.end, None
     onward = _ONWARD.search(text)
     if onward and since is None and year is not None and period.covers(year) and year < period.end:
         # "2022年以后": from that year to the end of the plan period
@@ -900,7 +925,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # before the unit's own words go, which would take the "的那个" that marks the clause)
         rest = _UNIT_DESCRIPTION.sub(" ", rest)
     for word in sorted(unit_words, key=len, reverse=True):
-        # "负责查处公职人员违纪违法的纪检监察机关": the clause before "的" + the unit's words
+        # "负责预算执行审计的审计机关": the clause before "的" + the unit's words
         # describes the unit it names
         rest = re.sub(rf"[^，。？！；,?!;：:\s]{{1,24}}的(?={re.escape(word)})", " ", rest) if len(word) >= 3 else rest
         rest = rest.replace(word, " ")
@@ -944,7 +969,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
     outside = _ELABORATION.sub(" ", text)
     if outside != text and any(q in outside for q in quoted):
-        # "涉及“听证”的措施（包括立法听证、决策听证会）": the bracket gives examples of the quoted
+        # "提到“公开”的条目（比如政务公开、信息公开）": the bracket gives examples of the quoted
         # term, it does not add subjects of its own
         terms = tuple(t for t in terms if t in outside)
 
@@ -962,7 +987,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         asks.add("target")      # "文号是多少" asks for an identifier, not a quantity
     locating = re.search(r"第几|哪一?(条|项)|哪几", text)      # "是第几条/哪几条" asks which, not how many
     if english:
-        # an English question mostly about things the plan never names ("GDP growth rate in 2021")
+        # an English question mostly about things the plan never names ("unemployment in 2022")
         # is not about the records its year or unit would select
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
@@ -976,7 +1001,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, also_years=also_years if since is None else (), month=month if not also_years else None,
         bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
-        until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None), since=since,
+        until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None or until_before), since=since,
+        since_month=since_month,
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),

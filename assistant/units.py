@@ -252,7 +252,7 @@ def find_designations_in_text(text: str) -> tuple[list[str], str]:
     if len(folded) == len(text):
         text = folded
     found: list[tuple[int, str]] = []
-    # only a form that says it is collective (各, 有关, 其他): "我们地级市政府" describes the asker's
+    # only a form that says it is collective (各, 有关, 其他): "我们市政府" describes the asker's
     # own government, "各地级市" names the designation
     forms = sorted(((canonical_form(alias), des.name) for des in DESIGNATIONS for alias in (des.name, *des.aliases)
                     if re.search(r"各|有关|其他", alias)), key=lambda pair: -len(pair[0]))
