@@ -688,7 +688,7 @@ _YEARS_JOINED = re.compile(r"20\d\d\s*年[^，。？！]{0,8}?(?:和|与|及|以
 
 
 def _counts_another_document(text: str, plan: Plan) -> bool:
-    """"《…重大行政决策规定》一共有多少条": the articles of another document are counted, not
+    """"《…办法》有几章": the articles of another document are counted, not
     the plan's measures."""
     for found in re.finditer(r"《([^》]{2,40})》", text):
         if not plan_name_pattern(plan).search(found.group(0)) and \
