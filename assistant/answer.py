@@ -587,7 +587,9 @@ class DefaultComposer:
     def partial(self, number: int, query: Query, missing: str) -> str:
         """The plan touches the topic (measure `number`) but does not hold what is asked."""
         m = self.plan.measure(number)
-        lines = [self.t(query, "partial", number=m.number, missing=self.t(query, f"missing_{missing}")),
+        period = self.plan.period
+        why = self.t(query, f"missing_{missing}", start=period.start, end=period.end, year=query.beyond_year)
+        lines = [self.t(query, "partial", number=m.number, missing=why),
                  self.t(query, "measure_heading", number=m.number, where=self._where(m)),
                  f"> {m.body}{m.citation}", self.units_line(m)]
         return "\n\n".join(lines)

@@ -41,7 +41,13 @@ _DEMONSTRATED = (
     re.compile(_THAT_ONE + r"([\u4e00-\u9fff]{2,8}?)的(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
     re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?的?" + _THAT_ONE +
                r"(党委|政府|人大|政协)?()(?![\u4e00-\u9fff]{0,6}(?:委员会|工作机构|部门|单位|机关|机构|办公室|法院|检察院|[厅委局办院部]))"),
+    # "管审判的最高一级法院": a modifier between the work and a specific organ noun (its words
+    # count as description: 高, 级 of 高级法院)
+    re.compile(r"(?:管|负责|主管|分管|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?的[\u4e00-\u9fff]{1,6}?)"
+               r"(党委|政府|人大|政协)?(法院|检察院|委员会|办公室|厅|局)"),
 )
+# "X委员会下面那个办公室", "X的办事机构": the office that serves a committee the text names
+_ITS_OFFICE = re.compile(r"^(?:的|下面|下设|下属|底下|里面|里)*(?:的)?(?:那个|那家|那一个)?(?:日常)?(?:办公室|办事机构|工作机构)")
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
 _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
@@ -146,9 +152,15 @@ class OrganCatalog:
                 if described is not None and any(alias in a for a in (described[0].name, *described[0].aliases)) \
                         and described[0] is not organ:
                     return [self._linked(described[0], "description", "|".join(dict.fromkeys((alias, *described[1].split("|")))))]
+                office = self._office_of(organ, text[text.index(alias) + len(alias):])
+                if office is not None:
+                    return [self._linked(office[0], "description", f"{alias}|{office[1]}")]
                 return [self._linked(organ, "alias", alias)]
         for bare, organ in self._bare_names:
             if bare in text:
+                office = self._office_of(organ, text[text.index(bare) + len(bare):])
+                if office is not None:
+                    return [self._linked(office[0], "description", f"{bare}|{office[1]}")]
                 return [self._linked(organ, "alias", bare)]
         bare = self._bare_bureau(text)
         if bare is not None:
@@ -156,6 +168,14 @@ class OrganCatalog:
         if described is not None:
             return [self._linked(described[0], "description", described[1])]
         return []
+
+    def _office_of(self, organ: Organ, after: str) -> tuple[Organ, str] | None:
+        """The organ named "<organ>办公室" when the words after the organ's name point at its office."""
+        said = _ITS_OFFICE.match(after)
+        if not said:
+            return None
+        office = next((o for o in self.organs if o.name == organ.name + "办公室"), None)
+        return (office, said.group(0)) if office is not None else None
 
     def work_words_in(self, text: str, unit: str) -> tuple[str, ...]:
         """The words describing `unit`'s line of work that the text uses ("纪检监察那边（纪委）"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .lexicon import STOPWORDS, Tokenizer
 from .query import (DEADLINE_ASK, TARGET_ASK, UNITS_ASK, Asks, Intent, Query,
                     plan_terms_in, topic_words)
+from .slots import SECTION_ORDINAL, section_in_part
 from .text import chinese_to_int, fold_for_match
 
 
@@ -104,6 +105,12 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
             return query.but(intent=Intent.MEASURE, measures=shared, units=units) if shared else \
                 query.but(intent=Intent.UNIT, units=units)
         return query.but(intent=Intent.UNIT, units=units)
+    inner = SECTION_ORDINAL.search(text)
+    if inner and previous.query.part and not query.part and plan is not None and ANAPHORA.search(text):
+        # "它下面第一节": a section counted within the part the previous answer was about
+        section = section_in_part(plan, previous.query.part, _ordinal_value(inner.group(1)))
+        if section is not None:
+            return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
     beyond = BEYOND_PREVIOUS.search(text)
     if beyond and listed:
         # "这一部分之外还有哪些写到X": the previous answer's measures set aside
@@ -154,6 +161,12 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         # shape (它: the unit the previous question was about)
         units = query.units or (previous.query.units if UNIT_PRONOUN.search(text) else ())
         return query.but(intent=Intent.LIST, scope=tuple(listed), units=units, terms=())
+    if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH) \
+            and AMONG_THOSE.search(text) and SINGULAR.search(text) and not PLURAL.search(text):
+        # "其中讲X的那条，原文怎么说": the one measure of the previous answer its words describe
+        focus = _best_match(topic_words(_without_asks(text), tokenizer), listed, plan)
+        if focus is not None:
+            return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
     if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH):
         # "这些当中哪些涉及听证": the previous answer's measures that use the term, also
         # when the wording did not read as a list request to the classifier
@@ -176,7 +189,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         return query.but(intent=Intent.MEASURE, measures=(prev_measures[ordinal - 1],))
 
     step = _step(text)
-    if step and prev_measures and len(text) <= 12:
+    if step and prev_measures and len(text) <= 16:
         target = prev_measures[0] + step
         if plan is None or plan.measure(target) is not None:
             return query.but(intent=Intent.MEASURE, measures=(target,))
@@ -308,13 +321,23 @@ def _without_asks(text: str) -> str:
     return text
 
 
+# "它前面那条", "这项后边的一条": the neighbour of the measure a pronoun points at
+_NEIGHBOUR = r"(?:它|这条|这项|该条|该项|此条|此项)的?(?:{})(?:的)?(?:那|一)?(?:条|项)"
+
+
 def _step(text: str) -> int:
     """+1 for "下一项/下一条/next", -1 for "上一项/前一条/previous", else 0."""
-    if re.search(r"下一(项|条|个)|后一(项|条)|\bnext\b", text, re.I):
+    if re.search(r"下一(项|条|个)|后一(项|条)|" + _NEIGHBOUR.format("后面|后边|之后|紧接着") + r"|\bnext\b|\bfollowing one\b",
+                 text, re.I):
         return 1
-    if re.search(r"上一(项|条|个)|前一(项|条)|\bprevious\b", text, re.I):
+    if re.search(r"上一(项|条|个)|前一(项|条)|" + _NEIGHBOUR.format("前面|前边|之前") + r"|\bprevious\b|\bpreceding\b|"
+                 r"\bthe one before\b", text, re.I):
         return -1
     return 0
+
+
+def _ordinal_value(token: str) -> int:
+    return int(token) if token.isdigit() else (chinese_to_int(token) or 0)
 
 
 def _ordinal(text: str) -> int | None:

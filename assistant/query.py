@@ -72,6 +72,7 @@ class Query:
     # answers (None when no classifier was given); the scope check weighs it against weak evidence
     outside_kind: float | None = None
     quantity_word: str = ""            # see Slots: the measure word of a number asked for
+    beyond_year: int | None = None     # "今年" read as a year after the plan period: answered in part
     attribute: str = ""                # see Slots: an attribute the plan never names
     alternatives: tuple[str, ...] = ()  # see Slots: two things compared, each searched on its own
     # what a question naming a measure says the measure is about (its subject words, a value):
@@ -174,7 +175,11 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         # the part or section named (and using the plan's terms the question names)
         return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles or s.having_roles) else s.role,
                         terms=tuple(t for t in s.terms if len(t) >= 3))
-    if s.bad_year is not None:
+    if s.bad_year is not None and s.relative_year and s.narrowing:
+        # "今年要搞几次X" after the plan period: the plan cannot speak of that year, but what it
+        # asks of X every year still bears on it; search and the scope checks say how far
+        base = base.but(year=None, month=None, beyond_year=s.bad_year)
+    elif s.bad_year is not None:
         # "2026—2030年纲要的要求": a year outside the plan period is about another text, even when
         # it names a document paragraph's words
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None, year=s.bad_year)

@@ -24,7 +24,7 @@ from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
 from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch, sure_paraphrase
 from .scope import UNANSWERABLE, ScopeGuard
-from .slots import MENTION_RE, QUOTED
+from .slots import MENTION_RE, QUOTED, document_frequency
 from .text import fold_for_match
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,10 @@ class Assistant:
         for item in self.llm.stream(checked.text, default, self.plan):
             yield _finish(item, checked, started) if isinstance(item, Answer) else item
 
-    def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None):
+    def retrieve(self, query: Query, k: int = 5, numbers: set[int] | None = None, phrases: tuple[str, ...] = ()):
         """Hybrid search for an understood question (English uses its glossary terms)."""
         quoted = () if query.english else tuple(q for q in QUOTED.findall(query.text) if len(q) >= 2)
+        quoted = tuple(dict.fromkeys((*quoted, *phrases)))
         # English words are never the plan's (the e5 model matches them to the Chinese questions)
         everyday = query.english or self.scope.coverage(query.text)[0] < 1.0
         return self.hybrid.search(query.search_text, k=k, numbers=numbers,
@@ -155,7 +156,9 @@ class Assistant:
         pieces = split_questions(text)
         # each question names its own subject (a term of the plan's of three characters or more);
         # "…一套多少钱？采购单价是多少？" asks one thing twice
-        if len(pieces) > 1 and all(any(len(t) >= 3 for t in plan_terms_in(piece, self.plan, self.tokenizer))
+        # (a date is no subject: "…是X牵头的吧？要求2023年底前实现？" asks about one thing)
+        if len(pieces) > 1 and all(any(len(t) >= 3 for t in plan_terms_in(_DATE_SPAN.sub(" ", piece), self.plan,
+                                                                           self.tokenizer))
                                    for piece in pieces):
             # several questions at once: each answered in turn, a later one reading the earlier
             # as its context ("…什么时候成立？这个由哪个单位牵头？")
@@ -247,6 +250,12 @@ class Assistant:
         # most of the words each side alone uses are in the measure
         return all(terms and sum(fold_for_match(w) in body for w in terms) * 2 > len(terms) for terms in distinct)
 
+    def _subject_terms(self, text: str) -> list[str]:
+        """The plan's words in the text that can name what it is about: not plain verbs or
+        place names, which measures on any subject share."""
+        flags = dict(self.tokenizer.tagged(text)) if self.tokenizer is not None else {}
+        return [t for t in plan_terms_in(text, self.plan, self.tokenizer) if flags.get(t) not in _NOT_SUBJECT_FLAGS]
+
     def _premise_holder(self, query: Query) -> int | None:
         """The measure that holds what the question says the named measures are about, when
         none of them uses any of its subject words, or one of them lacks the value it names."""
@@ -281,15 +290,23 @@ class Assistant:
 
     def _search(self, query: Query) -> tuple[Answer, list[int]]:
         scope = set(query.scope) if query.scope else None
+        held: tuple[str, ...] = ()
         if query.units and scope is None:
             # A unit plus a topic: search within the measures that name the unit, unless none
             # of them uses the topic's own terms ("复议委员会是公安厅牵头建的吧" names the wrong unit)
             named = {m.number for m in self.plan.measures if set(query.units) & set(m.unit_names)}
             specific = [fold_for_match(t) for t in plan_terms_in(query.text, self.plan, self.tokenizer) if len(t) >= 4]
-            if specific and not any(t in fold_for_match(self.plan.measure(n).body) for t in specific for n in named):
+            bodies = [fold_for_match(self.plan.measure(n).body) for n in named]
+            # (a phrase only one measure uses, when the unit's measures lack it, names the measure
+            # the question is about: "X是发改委牵头的吧" about a measure 发改委 does not lead)
+            unique = [t for t in specific if document_frequency(t, self.plan) == 1]
+            if specific and not any(t in b for t in specific for b in bodies):
                 named = set()
+            elif any(not any(t in b for b in bodies) for t in unique):
+                # ...and that phrase says which measure is meant
+                named, held = set(), tuple(t for t in unique if not any(t in b for b in bodies))
             scope = named or None
-        hits = self.retrieve(query, k=5, numbers=scope)
+        hits = self.retrieve(query, k=5, numbers=scope, phrases=held)
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         # a sure everyday-question match (assistant.paraphrases) vouches for the question
@@ -311,9 +328,14 @@ class Assistant:
             # partial only with a measure among the best that uses the question's own terms (for
             # the text of a law: that law's name), so that it is about the same thing
             evidence = _law_names(query.text) if asked.label == "law_text" else \
-                plan_terms_in(query.text, self.plan, self.tokenizer)
+                [*self._subject_terms(query.text), *re.findall(r"《([^》]{2,40})》", query.text)]
             about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)]
-            if asked.label in PARTIAL_KINDS and verdict.covered and about:
+            # how to use a thing the plan names in quotes ("“X”APP怎么下载"): the plan asks for
+            # the thing and gives no instructions
+            howto = asked.label == "other_domain" and self.scope.quotes_plan(query.text)
+            if howto and about:
+                verdict = replace(verdict, covered=True)
+            if (asked.label in PARTIAL_KINDS or howto) and verdict.covered and about:
                 number = about[0]
                 text = self.composer.partial(number, query, asked.label)
                 return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
@@ -360,6 +382,12 @@ class Assistant:
                                                                  for side in query.alternatives) if h))
             if len(compared) == 2:
                 numbers = compared
+        if query.beyond_year is not None and numbers:
+            # "今年" after the plan period: what the plan asked during its period, said as such
+            text = self.composer.partial(numbers[0], query, "period")
+            return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
+                          intent=query.intent.value, measures=numbers[:1], units=list(query.units),
+                          coverage="partial"), [h.number for h in hits[:5]]
         text = self.composer.search_answer(numbers, query)
         about = numbers + [h.number for h in hits if h.number not in numbers]
         lacking = bool(numbers) and self.composer.lacks_asked(self.plan.measure(numbers[0]), query)
@@ -367,6 +395,10 @@ class Assistant:
                         intent=query.intent.value, measures=about, units=list(query.units),
                         coverage="partial" if lacking else "full")
         return answer, [h.number for h in hits[:5]]
+
+
+_DATE_SPAN = re.compile(r"20\d\d\s*年\s*(?:\d{1,2}\s*月(?:份)?)?\s*(?:底|末|初|中)?\s*(?:前|以前|之前|之内|内)?")
+_NOT_SUBJECT_FLAGS = frozenset({"v", "ns"})   # a plain verb ("增长") or the place ("宁夏") is no subject
 
 
 _MEASURE_NAMED = re.compile(r"第\s*[0-9一二三四五六七八九十百两]{1,5}\s*[条项]")
@@ -388,7 +420,7 @@ def _law_names(text: str) -> list[str]:
     """Every way the text may name a law or document: each run of three to fourteen characters
     ending in a law's suffix ("民法典", "行政复议条例", "自治区行政复议条例"). A measure that
     uses one of them is about that law."""
-    names = []
+    names = re.findall(r"《([^》]{2,40})》", text)     # a title in book-title marks, whatever it ends in
     for suffix in re.finditer(r"(?:条例|办法|细则|法|典)(?!规|治|律|院|定|人)", text):
         end = suffix.end()
         for size in range(3, 15):

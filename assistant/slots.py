@@ -37,9 +37,23 @@ PART_PATTERNS = (
 )
 SECTION_PATTERNS = (
     re.compile(rf"[（(]\s*([{_CN}]{{1,4}})\s*[）)]"),
-    re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*(?:节|小节|个小标题)"),
+    re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*个?\s*(?:节|小节|小标题)"),
     re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
 )
+# "第十部分的第二个小节", "它下面第一节": a section counted within a part
+SECTION_ORDINAL = re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,3}})\s*个?\s*(?:节|小节|小标题)")
+_PART_THEN_SECTION = re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,3}})\s*(?:部分|章|大部分|大项)[^，。？；]{{0,6}}?"
+                                + SECTION_ORDINAL.pattern)
+
+
+def section_in_part(plan: Plan, part: int, ordinal: int) -> int | None:
+    """The number of the part's `ordinal`-th section (None when it has fewer)."""
+    if not 1 <= part <= len(plan.parts):
+        return None
+    numbers = plan.parts[part - 1].section_numbers
+    return numbers[ordinal - 1] if 1 <= ordinal <= len(numbers) else None
+
+
 # "2023至2024年间", "2023—2024年": a span of years (the plan's own period names the plan)
 YEAR_SPAN = re.compile(r"(20[0-9]{2})\s*年?\s*(?:到|至|—|–|-|~|～)\s*(20[0-9]{2})(?!\s*[0-9])")
 _ONWARD = re.compile(r"20[0-9]{2}\s*年?\s*(?:底)?\s*(?:及|以及|和|或)?\s*(?:以后|之后|往后|后|起|开始|以来)(?![^，。？]{0,2}前)")
@@ -69,7 +83,9 @@ DOC_FIELDS = (
     ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
                            r"(方案|文件|这个文|这份文|此文|本文|它)是?由?(谁|哪个部门|哪些部门|哪个单位|哪家|哪些单位|"
-                           r"哪个(?:[（(]些[)）])?机关|哪些机关)(联合)?(印发|发布|下发|发)的|who issued", re.I)),
+                           r"哪个(?:[（(]些[)）])?机关|哪些机关)(联合)?(印发|发布|下发|发)的|who issued|"
+                           r"\b(?:which|what) (?:offices?|departments?|organs?|bodies|units?|authorit(?:y|ies))\b[^?]{0,20}\bissued|"
+                           r"\bissued by (?:whom|which|what)", re.I)),
     ("recipients", re.compile(r"(印发|发|下发|发送)给(了)?(哪些|谁|哪个)|主送|发送范围|发给谁|who (was|is) it sent to",
                               re.I)),
     ("publication", re.compile(r"(能|可以|是否|能不能|可不可以)(对外)?公开|公开发布|保密|密级|publicly available",
@@ -116,6 +132,9 @@ EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后|最靠前|最靠�
 # A filter on measures that carry a deadline at all ("带截止时间的任务", "规定了完成时限的措施").
 HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写了|写明了?|标了|注明了?)[^，。？]{0,4}(?:截止|完成)?"
                              r"(?:时间|期限|时限|时间节点|日期)的|"
+                             # "多少条写了截止时间？" (not "有没有写截止时间", which asks about each)
+                             r"(?<!没)(?<!有无)(?<!是否)(?:写了|写明了|标了|注明了|规定了|设定了)[^，。？没]{0,4}(?:截止|完成)?"
+                             r"(?:时间|期限|时限|时间节点|日期)(?=[？?，,。；;]|$)|"
                              r"with (?:a )?deadlines?", re.I)
 # A number asked for in a measure word ("赔几倍", "有效期几年", "提前多少天"): the plan answers it
 # only where a measure states a number in that word. "几月"/"哪年" ask for a date, "几项" for a list.
@@ -146,6 +165,8 @@ PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|所
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
 MENTION_RE = re.compile(_WHERE_IN_PLAN + r"|出现|提到|提及|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
+_OCCURRENCES = re.compile(r"(?:出现|提到|提及|说到|讲到|写到|用到|涉及)(?:了|过)*(?:几|多少)(?:次|回|处)|"
+                          r"(?:几|多少)(?:次|回|处)(?:出现|提到|提及)|\bhow (?:many times|often)\b")
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
 
 # Words that frame a question without naming its topic (removed when looking for a topic).
@@ -184,7 +205,11 @@ _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项
 # Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
                       r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)")
-_MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项))")
+# (also before a headless "的" that stands for the tasks: "就得交差的是哪些")
+_MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
+# "对应哪条", "归哪一项": a verb right before asking which measure relates the answer to a
+# measure; it names no subject
+_RELATING_VERB = re.compile(r"([\u4e00-\u9fff]{2})(?=(?:的是|是|在)?(?:哪|第几)(?:一|几)?(?:条|项|个措施|些措施|个条目))")
 # Words of a date or period ("6月份", "上半年", "年底"): the time slot reads them.
 _TIME_WORDS = re.compile(r"(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*月份|[上下]半年|[一二三四1-4]\s*季度|季度|"
                          r"年底|年初|年中|年内|月底|月初|月中|月份|年份")
@@ -265,6 +290,7 @@ class Slots:
     until: bool = False         # the year bounds a span that starts with the plan ("到2023年底为止")
     since: int | None = None    # the first year of a span the question names ("2023至2024年间")
     bad_year: int | None = None                 # a year outside the plan period
+    relative_year: bool = False                 # ...read from 今年/明年 against today, not written out
     annual: bool = False
     dated: bool = False                         # "2022年底前" written as a deadline
     extreme: str | None = None                  # "earliest" / "latest"
@@ -362,12 +388,23 @@ NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:由)?(?:�
                           r"\b(?:not|non)[- ](?:as )?(?:the )?(?:lead\w*|participat\w*|responsible)", re.I)
 
 
+# Roles set aside after the fact ("牵头或者责任的就不用列了", "参加的不要", "lead roles don't count").
+_ROLE_TERM = r"(?:牵头|参加|配合|责任|lead\w*|participat\w*|responsible)(?:单位| units?| roles?)?"
+EXCLUDED_ROLE = re.compile(
+    rf"{_ROLE_TERM}(?:\s*(?:或者?|或是|和|及|与|跟|、|/|还是|\bor\b|\band\b)\s*{_ROLE_TERM})*\s*(?:的|身份的?)?\s*"
+    r"(?:就|都|统统|一律|也)?(?:不用|不要|不必|无需|别|不|甭)(?:再)?(?:列|算|管|要|看|写|显示|提|考虑|计入|包括)|"
+    rf"(?:不算|不含|不包括|除去|去掉|排除)(?:掉)?{_ROLE_TERM}(?:\s*(?:或者?|和|及|与|跟|、|/)\s*{_ROLE_TERM})*|"
+    rf"{_ROLE_TERM}(?:\s*(?:or|and)\s*{_ROLE_TERM})*\s*(?:do not|don't|doesn't|does not|are not|aren't)\s*(?:count|matter|needed|included)|"
+    rf"(?:excluding|except|not counting|without)\s+(?:the\s+)?{_ROLE_TERM}",
+    re.I)
+
+
 def single_role(text: str) -> Role | None:
     """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none);
     a role it excludes does not count."""
-    kept = NEGATED_ROLE.sub(" ", text)
+    kept = NEGATED_ROLE.sub(" ", EXCLUDED_ROLE.sub(" ", text))
     named = [r for r, cue in ROLE_CUES if cue.search(kept)]
-    return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(text) else None
+    return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(kept) else None
 
 
 # Colloquial role words after a unit or 谁 mean the plan's own role words.
@@ -599,22 +636,26 @@ def _aliases_longest_first() -> tuple[str, ...]:
     return tuple(a for a in sorted(all_aliases(), key=len, reverse=True) if len(a) >= 2)
 
 
-def _english_units(text: str, lexicon=None) -> tuple[str, ...]:
+def _english_units(text: str, lexicon=None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Units an English question names by a short English name ("commerce"), unless the name is
     part of a longer phrase that means something else ("chambers of commerce" is 商会, "public
-    health" 公共卫生)."""
+    health" 公共卫生); also the text that named them (it is not the question's topic)."""
     from .bilingual import english_words, same_words
     words = english_words(text)
     other_phrases = [(start, end) for start, end, chinese in (lexicon.phrases(words) if lexicon is not None else ())
                      if not any(find_units_in_text(c) for c in chinese)]
-    found = []
+    found, spans = [], []
     for english, chinese in EN_UNIT_NAMES.items():
         key = english_words(english)
-        at = [i for i in range(len(words) - len(key) + 1) if same_words(words[i:i + len(key)], key)]
-        if any(not any(start <= i and i + len(key) <= end and end - start > len(key) for start, end in other_phrases)
-               for i in at):
+        at = [i for i in range(len(words) - len(key) + 1) if same_words(words[i:i + len(key)], key)
+              and not any(start <= i and i + len(key) <= end and end - start > len(key) for start, end in other_phrases)]
+        if at:
             found.extend(u for u in find_units_in_text(chinese) if u not in found)
-    return tuple(found)
+            for i in at:
+                said = re.search(r"(?i)\b" + r"[^a-z]+".join(re.escape(w) for w in words[i:i + len(key)]), text)
+                if said:
+                    spans.append(said.group(0))
+    return tuple(found), tuple(spans)
 
 
 def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[str, ...], tuple, tuple[str, ...]]:
@@ -627,7 +668,8 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
         # that list it, whichever unit the asker works for
         named = tuple(u for u in find_units_in_text(text) if u not in _PSEUDO_UNITS)
         return tuple(designations) + named, (), ()
-    units = tuple(find_units_in_text(text)) + (_english_units(text, lexicon) if english else ())
+    english_named, english_spans = _english_units(text, lexicon) if english else ((), ())
+    units = tuple(find_units_in_text(text)) + english_named
     linked = [] if catalog is None else catalog.link_english(text) if english else catalog.link(text)
     local = [u for u in linked if u.how == "local"]
     if local:
@@ -641,11 +683,12 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
             outside_names = outside_names.replace(alias, " ")
         described = () if catalog is None else \
             tuple(w for u in units for w in catalog.work_words_in(outside_names, u))
-        return units, (), described
+        return units, (), described + english_spans
     extra = [u for u in linked if not u.named_in_plan]
     named = tuple(u.plan_name for u in linked if u.named_in_plan)
     spans = tuple(w for u in linked for w in u.span.split("|") if w)
-    return (units + named + tuple(u.name for u in extra), tuple((u.name, u.kind, u.level) for u in extra), spans)
+    return (units + named + tuple(u.name for u in extra), tuple((u.name, u.kind, u.level) for u in extra),
+            spans + english_spans)
 
 
 def _said_of_local_place(text: str, unit: str) -> bool:
@@ -745,11 +788,24 @@ def _years(text: str, today: _dt.date) -> list[tuple[int, int | None]]:
     return found
 
 
+_CLAUSE_SPLIT = re.compile(r"[？?；;。，,]|\band\b|还有|另外|以及")
+
+
 def document_fields(text: str) -> list[str]:
     """The document fields a question names, in the order it names them. The number of a
     document the plan cites ("中央那份纲要的文号") is not this plan's: the preamble that cites
     it, or else the measures, hold it."""
     named = sorted((m.end(), name) for name, pattern in DOC_FIELDS for m in [pattern.search(text)] if m)
+    if named:
+        # "文号是什么？哪天印发的？": a later clause without a subject asks about the same document
+        first_end = named[0][0]
+        offset = first_end
+        for clause in _CLAUSE_SPLIT.split(text[first_end:]):
+            carried = ("this document " if re.search(r"[a-z]", clause, re.I) and not re.search(r"[\u4e00-\u9fff]", clause)
+                       else "文件") + clause
+            named += [(offset, name) for name, pattern in DOC_FIELDS if pattern.search(carried)]
+            offset += len(clause) + 1
+        named.sort()
     fields = list(dict.fromkeys(name for _, name in named))
     if OTHER_ISSUER.search(text):
         fields = [f for f in fields if f != "doc_number"]
@@ -845,6 +901,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     else:
         text_for_places = text
     parts, sections = find_numbers(PART_PATTERNS, text_for_places), find_numbers(SECTION_PATTERNS, text_for_places)
+    nested = _PART_THEN_SECTION.search(text_for_places)
+    if nested:
+        inner = section_in_part(plan, *(_number(g) or 0 for g in nested.groups()))
+        if inner is not None:
+            parts, sections = [], [inner]
     if last and not parts and not sections:
         if re.search(r"节|section", last.group(0), re.I):
             sections = [len(plan.sections)]
@@ -953,6 +1014,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # "要办结的活儿": between a modal and 的 + a word for tasks stands what is done with them, a
     # verb even when jieba tags a colloquial one as a noun; it names no subject
     nouns -= set(_MODAL_PREDICATE.findall(rest))
+    if tokenizer is not None:
+        verbal = {w for w, flag in tokenizer.tagged(rest) if flag[:1] == "v"}
+        nouns -= {w for w in _RELATING_VERB.findall(rest) if w in verbal and document_frequency(w, plan) == 0}
     # "要紧任务": a word the plan never uses, right before a word for tasks, says what kind of
     # task, not what it is about
     nouns -= {w for w in (*_TASK_MODIFIER.findall(rest), *_TASK_MODIFIER.findall(text)) if document_frequency(w, plan) == 0}
@@ -992,7 +1056,12 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
         unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0)
-    quantity = ASKED_QUANTITY.search(text)
+    # "X在方案里出现过几次": how often the plan uses a word is a count of measures, not a
+    # number the plan states
+    occurrences = bool(_OCCURRENCES.search(text))
+    quantity = None if occurrences else ASKED_QUANTITY.search(text)
+    if occurrences and not TARGET_ASK.search(_OCCURRENCES.sub(" ", text)):
+        asks.discard("target")
     counted = None if quantity else _counted_thing(text, plan)
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
@@ -1000,7 +1069,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         text=text, english=english, english_terms=reading.terms if english else (), measures=measures, bad_measure=bad_measure, span=span, excluded=excluded,
         parts=tuple(parts), sections=tuple(sections), bad_structure=bad_structure,
         year=year, also_years=also_years if since is None else (), month=month if not also_years else None,
-        bad_year=bad_year, annual=bool(ANNUAL_RE.search(text)),
+        bad_year=bad_year, relative_year=bool(years) and not YEAR_RE.search(text), annual=bool(ANNUAL_RE.search(text)),
         until=year is not None and (bool(UNTIL_RE.search(text)) or since is not None or until_before), since=since,
         since_month=since_month,
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
@@ -1008,7 +1077,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
         unknown=unknown, quantity_word=quantity.group(1) if quantity else counted or "", attribute=attribute,
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating and not _counts_another_document(text, plan),
-        has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)),
+        has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)) or occurrences,
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(text)), lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
