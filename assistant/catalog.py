@@ -34,6 +34,7 @@ _ORGAN_NOUNS = r"(?:工作)?(委员会|工作机构|办事机构|部门|单位|�
 _DESCRIPTION = re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及，,]{2,18}?)(?:工作|这摊事|这块|这一块|那摊事|那块)?(?:的|那个|那家)+"
                           r"(?:那个|那家)?(党委|政府|人大|政协)?" + _ORGAN_NOUNS)
 _THAT_ONE = r"(?:那个|那家|那一个|那一家)"
+_STRESSED = re.compile(r"[“\"‘']([\u4e00-\u9fff]{1,2})[”\"’']")
 # Without a verb of work a demonstrative marks the description: "级别最高的那家法院", "那个区级
 # 的检察院", "专门搞反腐败的那家" (the organ noun left out).
 _DEMONSTRATED = (
@@ -125,6 +126,8 @@ class OrganCatalog:
     # ------------------------------------------------------------------ linking
     def link(self, text: str) -> list[LinkedUnit]:
         """Units the text refers to, plan units first. Plan names win over catalog aliases."""
+        # quotation marks around a word of one or two characters ("管网信的“办”") only stress it
+        text = _STRESSED.sub(r"\1", text)
         found: list[LinkedUnit] = []
         local = self._local(text)
         if local and local.name == "某区人民政府":
@@ -256,6 +259,15 @@ class OrganCatalog:
             system = next((w for w in _SYSTEM_KINDS if w in text), None)
             owners = {o.name: o for o in self._within(system)
                       for w in o.work if len(w) >= 2 and before.endswith(w)}
+            if len(owners) > 1:
+                # "全区最高一级的审判机关": the words before the work tell the level (高, 级 of
+                # 高级法院); the organ whose names share most of them, when one shares most
+                word = next(w for o in owners.values() for w in o.work if before.endswith(w))
+                qualifier = before[:-len(word)][-10:]
+                scored = sorted(((max(_overlap(qualifier, a, 1.0) for a in (o.name, *o.aliases)), name)
+                                 for name, o in owners.items()), reverse=True)
+                if scored[0][0] > 0 and scored[0][0] > scored[1][0]:
+                    owners = {scored[0][1]: owners[scored[0][1]]}
             if len(owners) == 1:
                 organ = next(iter(owners.values()))
                 word = next(w for w in organ.work if before.endswith(w))

@@ -24,6 +24,17 @@ class Turn:
     cited: tuple[int, ...] = ()          # what the answer cited, in order
     speaker: tuple[str, ...] = ()        # the unit the user said they work for, kept for the conversation
     recent_units: tuple[str, ...] = ()   # units the conversation named, the latest last ("这两个单位")
+    earlier_list: tuple[int, ...] = ()   # the last answer that cited several measures ("那另一条呢")
+
+    @classmethod
+    def after(cls, query: Query, measures, units, cited, previous: "Turn | None") -> "Turn":
+        """The turn a finished answer makes, carrying what the conversation established."""
+        cited, measures = tuple(cited), tuple(measures)
+        # a record operation's own measures (a unit's duties, not what reaches it by designation)
+        listed = measures if query.intent in (*RECORD_OPERATIONS, Intent.STRUCTURE) else cited
+        earlier = listed if len(listed) >= 2 else (previous.earlier_list if previous is not None else ())
+        return cls(query, tuple(measures), tuple(units), cited, speaker_units(query, previous),
+                   recent_units(query, previous), earlier)
 
 
 def recent_units(query: Query, previous: "Turn | None") -> tuple[str, ...]:
@@ -62,7 +73,7 @@ EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
 # words that point back at a whole previous answer ("哪条" alone may start a new question)
 AMONG_THOSE = re.compile(r"其中|这些|那些|上述|以上|里面|当中|which of (them|these)", re.I)
-CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|截止|期限|"
+CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|时限|截止|期限|日期|节点|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊")
 
 
@@ -105,6 +116,11 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
             return query.but(intent=Intent.MEASURE, measures=shared, units=units) if shared else \
                 query.but(intent=Intent.UNIT, units=units)
         return query.but(intent=Intent.UNIT, units=units)
+    if OTHER_ONE.search(text) and len(prev_measures) == 1 and len(previous.earlier_list) >= 2:
+        # "那另一条呢": the rest of the last list after the one just discussed
+        others = tuple(n for n in previous.earlier_list if n != prev_measures[0])
+        if len(others) == 1 or re.search(r"另外(?:几|那几|那些)|其他|其余", text):
+            return query.but(intent=Intent.MEASURE, measures=others, asks=previous.query.asks | frozenset(_asks(query, text)))
     inner = SECTION_ORDINAL.search(text)
     if inner and previous.query.part and not query.part and plan is not None and ANAPHORA.search(text):
         # "它下面第一节": a section counted within the part the previous answer was about
@@ -127,7 +143,13 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(plan.measure(previous.measures[0]).body):
             return query.but(intent=Intent.MEASURE, measures=previous.measures, units=(),
                              asks=previous.query.asks | frozenset(_asks(query, text)))
-    within = bool(WITHIN.search(text) or PLURAL.search(text))
+    # "还有呢？它当责任单位的那些也列一下" adds to the previous answer; it does not filter it
+    within = bool(WITHIN.search(text) or PLURAL.search(text)) and not ADDITIVE.search(text)
+    if within and len(listed) >= 2 and plan is not None and PERCENT_ASKED.search(text) and not query.units:
+        # "这里面哪条提了具体的百分比": the previous answer's measures that set a percentage
+        kept = tuple(n for n in listed if any(t.unit == "%" or "%" in t.value for t in plan.measure(n).targets))
+        if kept:
+            return query.but(intent=Intent.MEASURE, measures=kept, scope=tuple(listed))
     if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
         # "其中哪项最紧急": rank the previous answer's measures by deadline
         return query.but(scope=tuple(listed), units=())
@@ -144,6 +166,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
             and UNIT_PRONOUN.search(text):
         # "这些里面它牵头的": 它 is the unit the previous question was about
         query = query.but(units=previous.query.units)
+    if not within and not query.units and query.role is not None and previous.query.units \
+            and UNIT_PRONOUN.search(text):
+        # "还有呢？它当责任单位的也列一下": the same unit's duties in the role now named
+        return query.but(intent=Intent.UNIT, units=previous.query.units, unlisted=previous.query.unlisted, scope=())
     filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
     if filtered and query.units and ELLIPSIS.search(text) and not within:
         # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
@@ -246,6 +272,12 @@ def _names_other_subject(text: str, measures: list[int], plan, tokenizer) -> boo
     return not any(fold_for_match(specific) in body for body in bodies)
 
 
+OTHER_ONE = re.compile(r"另一(?:条|项|个)|另外(?:那|一)(?:条|项|个)|另外几(?:条|项)|其他(?:几)?(?:条|项)|其余(?:的)?(?:条|项)|"
+                       r"\bthe other (?:one|measure)s?\b", re.I)
+ADDITIVE = re.compile(r"还有呢|也(?:列|说|给|查|看|算|加)|另外(?:再|还)|再(?:列|给|查|加)|\balso (?:list|show|give)\b", re.I)
+PERCENT_ASKED = re.compile(r"百分比|百分之|百分率|%|percentage", re.I)
+
+
 # An elliptical follow-up ("那公安厅呢", "2023年的呢", "换成牵头的", "如果是乡镇呢") names only what changes.
 ELLIPSIS = re.compile(r"呢[？?！!。]*$|^(?:那|那么|还有|换成|换作|如果是|要是)|\b(?:what about|and|how about)\b", re.I)
 RECORD_OPERATIONS = (Intent.UNIT, Intent.DEADLINES, Intent.LIST, Intent.TARGETS)
@@ -322,7 +354,7 @@ def _without_asks(text: str) -> str:
 
 
 # "它前面那条", "这项后边的一条": the neighbour of the measure a pronoun points at
-_NEIGHBOUR = r"(?:它|这条|这项|该条|该项|此条|此项)的?(?:{})(?:的)?(?:那|一)?(?:条|项)"
+_NEIGHBOUR = r"(?:它|这条|这项|该条|该项|此条|此项)的?(?:{})(?:紧挨着|紧跟着|挨着|紧接着)?(?:的)?(?:那一|那|一)?(?:条|项)"
 
 
 def _step(text: str) -> int:

@@ -77,13 +77,34 @@ def strip_latin_wrapping(text: str) -> str:
     return _LATIN_HEAD.sub("", text).strip() or text
 
 
+# Years and percentages written in Chinese numerals ("二〇二三年", "百分之百"), as the plan writes
+# them in Arabic digits.
+_DIGIT = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "Ｏ": "0"}
+_CHINESE_YEAR = re.compile(r"(?<![〇○Ｏ零一二三四五六七八九])(二[〇○Ｏ零][〇○Ｏ零一二三四五六七八九]{2})(?=\s*年)")
+_CHINESE_PERCENT = re.compile(r"百分之([一二三四五六七八九十百零两]+)")
+
+
+# "哪个（哪些）机关": a bracketed alternative form of the word before it
+_ALTERNATIVE_FORM = re.compile(r"(?<=[哪这那])(个|些)[（(](?:哪|这|那)?(?:些|个)[)）]")
+
+
+def arabic_numbers(text: str) -> str:
+    from .text import chinese_to_int
+    text = _CHINESE_YEAR.sub(lambda m: "".join(_DIGIT[ch] for ch in m.group(1)), text)
+
+    def percent(m):
+        value = chinese_to_int(m.group(1).replace("两", "二")) if m.group(1) != "百" else 100
+        return f"{value}%" if value else m.group(0)
+    return _CHINESE_PERCENT.sub(percent, text)
+
+
 def normalize_question(text: str) -> str:
     """The text every understanding stage reads."""
     text = "".join(ch for ch in fold_width(text) if not _is_symbol(ch))
     text = to_simplified(text)
-    text = repair(text)
+    text = _ALTERNATIVE_FORM.sub(r"\1", arabic_numbers(repair(text)))
     text = _REPEATED_MARKS.sub(r"\1", text)
     return strip_latin_wrapping(strip_filler(text))
 
 
-__all__ = ["fold_width", "normalize_question", "strip_filler", "to_simplified"]
+__all__ = ["arabic_numbers", "fold_width", "normalize_question", "strip_filler", "to_simplified"]

@@ -210,8 +210,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         # a value named outright ("不少于30日", "60学时") picks the measures that set it, also when
         # it is called a 期限
         return base.but(intent=Intent.TARGETS, doc_field=s.target)
-    if (dated or (s.annual and listed) or subject_deadlines) and not s.unknown and (listed or s.extreme or not subject
-                                                                                    or subject_deadlines):
+    # (a word the plan never uses leaves a time alone unless a unit is named: "体育局的同志问：2023年…")
+    if (dated or (s.annual and listed) or subject_deadlines) and (not s.unknown or s.units) \
+            and (listed or s.extreme or not subject or subject_deadlines):
         # what is due, within every other constraint named (unit, role, part, subject)
         return base.but(intent=Intent.DEADLINES, doc_field=s.extreme, terms=terms if subject else ())
     if not subject and (s.has_deadline or ((listed or within) and "deadline" in s.asks and not s.units)):
@@ -240,7 +241,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
             if listing and _named_duty_about(plan, s, specific):
                 return base.but(intent=Intent.UNIT, terms=specific)
             return base
-        if listing or not (subject or s.unknown):
+        # (a role named with the unit asks for its duties in that role, whatever words frame it:
+        # "只是当配角、作为参加单位出现的")
+        if listing or not (subject or s.unknown) or (s.role is not None and not subject and not WHO_ASKED.search(s.text)):
             return base.but(intent=Intent.UNIT)
         return base
     quoted_term = bool(set(QUOTED.findall(s.text)) & set(s.terms))
@@ -250,6 +253,10 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         # search and its scope check judge such a question instead
         return base.but(intent=Intent.LIST, terms=s.terms)
     return base
+
+
+# "这项谁牵头": the role word asks who, it does not filter a unit's duties
+WHO_ASKED = re.compile(r"谁|哪(?:个|些|家)(?:单位|部门|机关)|\bwho\b", re.I)
 
 
 def _named_duty_about(plan: Plan, slots: Slots, terms: tuple[str, ...]) -> bool:

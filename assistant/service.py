@@ -16,7 +16,7 @@ from .answer import Answer, DefaultComposer, citations_in, states_quantity
 from .text import split_questions
 from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
-from .conversation import Turn, in_speakers_words, recent_units, resolve, speaker_units
+from .conversation import Turn, in_speakers_words, resolve
 from .index import PlanIndex
 from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
@@ -139,8 +139,7 @@ class Assistant:
                 continue
             query = self._understand(text, turn)
             answer, _ = self._route(query)
-            turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(citations_in(answer.answer)),
-                        speaker_units(query, turn), recent_units(query, turn))
+            turn = Turn.after(query, answer.measures, answer.units, citations_in(answer.answer), turn)
         return turn
 
     def _understand(self, text: str, previous: Turn | None) -> Query:
@@ -166,8 +165,7 @@ class Assistant:
             for piece in pieces:
                 answer, query = self._answer_one(piece, turn, use_llm)
                 answers.append(answer)
-                turn = Turn(query, tuple(answer.measures), tuple(answer.units), tuple(answer.citations),
-                            speaker_units(query, turn), recent_units(query, turn))
+                turn = Turn.after(query, answer.measures, answer.units, answer.citations, turn)
             return _merge(text, answers)
         return self._answer_one(text, previous, use_llm)[0]
 
@@ -344,6 +342,19 @@ class Assistant:
             text = self.composer.refusal(query, asked.label)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units), coverage="none"), []
+        if not verdict.covered and verdict.reason == "unanswerable" and not query.scope and not query.english:
+            # a practical detail ("报名", "电话", "多少钱") about a thing only the plan names in
+            # so many words ("行政执法人员资格考试", five characters or more): the plan asks
+            # for the thing and holds no such detail
+            named = [t for t in plan_terms_in(query.text, self.plan, self.tokenizer) if len(t) >= 5]
+            about = [h.number for h in hits[:3] if any(fold_for_match(t) in fold_for_match(self.plan.measure(h.number).body)
+                                                      for t in named)]
+            if about:
+                label = "money" if _MONEY_WORDS.search(query.text) else "other_domain"
+                text = self.composer.partial(about[0], query, label)
+                return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
+                              intent=query.intent.value, measures=about[:1], units=list(query.units),
+                              coverage="partial"), []
         if not verdict.covered and not query.scope:
             text = self.composer.refusal(query, verdict.reason, region=verdict.region)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
@@ -398,6 +409,7 @@ class Assistant:
 
 
 _DATE_SPAN = re.compile(r"20\d\d\s*年\s*(?:\d{1,2}\s*月(?:份)?)?\s*(?:底|末|初|中)?\s*(?:前|以前|之前|之内|内)?")
+_MONEY_WORDS = re.compile(r"钱|价|金额|费用|工资|薪")
 _NOT_SUBJECT_FLAGS = frozenset({"v", "ns"})   # a plain verb ("增长") or the place ("宁夏") is no subject
 
 

@@ -138,7 +138,9 @@ HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写�
                              r"with (?:a )?deadlines?", re.I)
 # A number asked for in a measure word ("赔几倍", "有效期几年", "提前多少天"): the plan answers it
 # only where a measure states a number in that word. "几月"/"哪年" ask for a date, "几项" for a list.
-ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|课时|期|次|周|人|名|公里|平方米)")
+ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|课时|期|次|周|人|名|公里|平方米|套|台|辆|件)|"
+                            # "每个县配几个": a count of things left unnamed, at the end of a clause
+                            r"(?<![这那前近头后好十百千哪])(?:几|多少)(个)(?=[？?，,。；;！!]|$)")
 # "是什么颜色/哪种款式": the attribute asked for right after the question word
 ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)([\u4e00-\u9fff]{2})")
 # "什么意思/什么情况" asks for an explanation, not an attribute of the subject
@@ -197,14 +199,21 @@ _BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四�
                            r"(?:以外|之外|外(?!部))")
 # A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
 _BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}?(?:又|同时|也|还|另外|并且|并)[^。？]{0,6}?"
-                         r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位")
+                         r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位|"
+                         # "“责任单位”和“参加单位”同时出现"
+                         r"[「“\"]?(牵头|参加|责任)单位[」”\"]?\s*(?:和|与|跟|及|、)\s*[「“\"]?(牵头|参加|责任)单位[」”\"]?"
+                         r"\s*(?:都|同时|一起|均)(?:有|出现|列|写|存在)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)"
                                r"(?:党委|政府|人大|政协)?(?:工作)?(?:委员会|工作机构|办事机构|部门|单位|机关|机构|办公室|"
                                r"法院|检察院|[厅委局办院部])?")
 _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项|(?:时间)?要求|时限|期限|节点|指标|规定)")
 # Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
-                      r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)")
+                      r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)|"
+                      # ...or who asked for it ("领导让梳理一下：")
+                      r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
+                      r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
+                      r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])")
 # (also before a headless "的" that stands for the tasks: "就得交差的是哪些")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
 # "对应哪条", "归哪一项": a verb right before asking which measure relates the answer to a
@@ -245,8 +254,12 @@ CONTENTS_ASK = re.compile(
     rf"(?:都|具体|到底|究竟|分别)(?:是|有|包括|指|搞的是|干的是)?"
     rf"(哪(?:[0-9]+|[二两三四五六七八九十]+)(?:个|份|部|项|类|种|大|家))"
     rf"(?!措施|任务|举措|条款|部分|小节|单位|部门|机关|厅|局|委|办|年|月|天|日)|"
-    rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)")
+    rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)|"
+    # "“九大重点产业”是哪九个": the members of a set the plan names by its count
+    r"((?<!第)[一二两三四五六七八九十]+(?:大|类|种)[\u4e00-\u9fff]{1,8})[”\"]?(?:是|指|包括|有)"
+    r"哪(?:[0-9]+|[二两三四五六七八九十]+|几|些)(?:个|类|种|项|大)?")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
+_GUESSED_YEAR = re.compile(r"(?:是|在|就是)(?:不是)?\s*20\d\d\s*年?(?:底|年底)?(?:前)?\s*(?:吗|吧|嘛|么|对吗|对吧|是吧|？|\?)")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
 QUOTED = re.compile(r"[“\"「『‘']([^”\"」』’'\n]{2,20})[”\"」』’']")
 # The asker introducing themself, up to the end of that clause ("我是司法厅法规处的干部，"), also
@@ -957,6 +970,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         since, year, month = year, period.end, None
 
     extreme = EXTREME_RE.search(text)
+    if extreme and year is not None and _GUESSED_YEAR.search(text):
+        # "最晚的截止节点是哪年？是2025年吗？": the year is the asker's guess, checked by the answer
+        year, month, since = None, None, None
     if extreme and extreme.group(1) and re.match(r"(?:要|得|在|需|须|应|必须|需要|应当){0,2}(?:多长|多久|几|多少)",
                                                  text[extreme.end(1):]):
         extreme = None      # "最迟多长时间内": how long, not which deadline comes last
@@ -977,7 +993,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         units = tuple(u for u in units if u not in set_aside)
     only_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for r in _ONLY_ROLE.findall(text)))
     lacking_roles = tuple(dict.fromkeys(_ROLE_NAMES[a or b] for a, b in _LACKING_ROLE.findall(text)))
-    having_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for pair in _BOTH_ROLES.findall(text) for r in pair))
+    having_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for pair in _BOTH_ROLES.findall(text) for r in pair if r))
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
     rest = _SELF_INTRO.sub(" ", text) if units else text
@@ -1060,6 +1076,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     # number the plan states
     occurrences = bool(_OCCURRENCES.search(text))
     quantity = None if occurrences else ASKED_QUANTITY.search(text)
+    quantity_word = next((g for g in quantity.groups() if g), "") if quantity else ""
     if occurrences and not TARGET_ASK.search(_OCCURRENCES.sub(" ", text)):
         asks.discard("target")
     counted = None if quantity else _counted_thing(text, plan)
@@ -1075,9 +1092,10 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         dated=bool(DATED_RE.search(text)), extreme=extreme_kind, role=single_role(text),
         units=units, unlisted=unlisted, unit_words=unit_words, joint=bool(JOINT_RE.search(text)),
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
-        unknown=unknown, quantity_word=quantity.group(1) if quantity else counted or "", attribute=attribute,
+        unknown=unknown, quantity_word=quantity_word or counted or "", attribute=attribute,
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating and not _counts_another_document(text, plan),
-        has_deadline=bool(HAS_DEADLINE_RE.search(text)), plural=bool(PLURAL_RE.search(text)) or occurrences,
+        has_deadline=any(not text[m.end():].lstrip().startswith("也") for m in HAS_DEADLINE_RE.finditer(text)),
+        plural=bool(PLURAL_RE.search(text)) or occurrences,
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(text)), lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
