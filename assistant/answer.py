@@ -195,7 +195,8 @@ class DefaultComposer:
             for role in roles:
                 if query.role in (None, role):
                     named[role.value].append(m.number)
-            if designations and query.role in (None, designations[0][1]):
+            # ("只有它一家" asks for unit clauses that name it alone: a designation does not)
+            if designations and query.role in (None, designations[0][1]) and not (query.sole_unit and kind is None):
                 via.setdefault(designations[0][0], []).append(m.number)
                 via_role[m.number] = designations[0][1]
         total = sorted({n for ns in named.values() for n in ns})

@@ -121,12 +121,21 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         others = tuple(n for n in previous.earlier_list if n != prev_measures[0])
         if len(others) == 1 or re.search(r"另外(?:几|那几|那些)|其他|其余", text):
             return query.but(intent=Intent.MEASURE, measures=others, asks=previous.query.asks | frozenset(_asks(query, text)))
+    single = previous.cited if len(previous.cited) == 1 else prev_measures if len(prev_measures) == 1 else []
+    if SAME_SECTION.search(text) and single and plan is not None:
+        # "同一节里还有别的条吗": the other measures of the section the previous one belongs to
+        section = plan.section(plan.measure(single[0]).section_number)
+        others = tuple(n for n in section.measure_numbers if n != single[0])
+        if others:
+            return query.but(intent=Intent.MEASURE, measures=others, asks=frozenset(_asks(query, text)))
     inner = SECTION_ORDINAL.search(text)
     if inner and previous.query.part and not query.part and plan is not None and ANAPHORA.search(text):
         # "它下面第一节": a section counted within the part the previous answer was about
         section = section_in_part(plan, previous.query.part, _ordinal_value(inner.group(1)))
         if section is not None:
             return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
+    if query.intent == Intent.STRUCTURE and query.section and not inner:
+        return query        # "其中讲X的那一节有哪几条": the section its title names
     beyond = BEYOND_PREVIOUS.search(text)
     if beyond and listed:
         # "这一部分之外还有哪些写到X": the previous answer's measures set aside
@@ -272,6 +281,8 @@ def _names_other_subject(text: str, measures: list[int], plan, tokenizer) -> boo
     return not any(fold_for_match(specific) in body for body in bodies)
 
 
+SAME_SECTION = re.compile(r"(?:同一|这一|本|这个|那一|该|它那|它所在的?)(?:节|小节)(?:里|中|内|当中|里面)?[^？?。]{0,4}"
+                          r"(?:还有|其他|其余|别的|另外)|\b(?:same|that) section\b[^?]{0,20}\b(?:other|else)\b", re.I)
 OTHER_ONE = re.compile(r"另一(?:条|项|个)|另外(?:那|一)(?:条|项|个)|另外几(?:条|项)|其他(?:几)?(?:条|项)|其余(?:的)?(?:条|项)|"
                        r"\bthe other (?:one|measure)s?\b", re.I)
 ADDITIVE = re.compile(r"还有呢|也(?:列|说|给|查|看|算|加)|另外(?:再|还)|再(?:列|给|查|加)|\balso (?:list|show|give)\b", re.I)
@@ -338,7 +349,8 @@ SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项|件事
 
 def _asks(query: Query, text: str) -> set:
     asks = set(query.asks)
-    if UNITS_ASK.search(text) or re.search(r"单位|部门", text):
+    # (a bare role word, "参加的是哪些", asks for the units in that role)
+    if UNITS_ASK.search(text) or re.search(r"单位|部门|牵头|参加|配合|participat|\blead", text, re.I):
         asks.add(Asks.UNITS)
     if DEADLINE_ASK.search(text) or re.search(r"时间|时限", text):
         asks.add(Asks.DEADLINE)

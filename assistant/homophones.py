@@ -22,6 +22,7 @@ CJK_RANGE = range(0x4E00, 0xA000)
 
 MIN_LENGTH = 3
 MAX_LENGTH = 8
+SHAPE_MIN_LENGTH = 5     # a look-alike is repaired only inside a long run (short words differ by one character legitimately)
 
 
 def _pinyin(text: str) -> tuple[str, ...]:
@@ -54,7 +55,53 @@ class HomophoneIndex:
         return sound if sound is not None else _pinyin(ch)[0]
 
     def correct(self, text: str) -> str:
-        """Replace each unknown run that sounds like exactly one plan word (one character off)."""
+        """Replace each unknown run that sounds like exactly one plan word (one character off),
+        then each long run that is one inner character off exactly one long plan word."""
+        return self._correct_shape(self._correct_sound(text))
+
+    def _correct_shape(self, text: str) -> str:
+        """"行政栽量权" is 行政裁量权: a wrong character that does not sound the same (a
+        look-alike, a slip of the stroke input) inside a run of five characters or more that
+        the plan does not contain, when one plan word of that length differs only there."""
+        patterns = self._patterns()
+        out, i = list(text), 0
+        while i < len(text):
+            replaced = False
+            for length in range(min(MAX_LENGTH, len(text) - i), SHAPE_MIN_LENGTH - 1, -1):
+                window = text[i:i + length]
+                if window in self.corpus or not re.fullmatch(r"[\u4e00-\u9fff]+", window):
+                    continue
+                candidates = {(w, k) for k in range(1, length - 1)
+                              for w in patterns.get(window[:k] + "\0" + window[k + 1:], ())}
+                # ...and the repaired character sits inside a plan word of three characters or more
+                if len({w for w, _ in candidates}) == 1 and self._inside_word(*next(iter(candidates))):
+                    out[i:i + length] = list(next(iter(candidates))[0])
+                    i += length
+                    replaced = True
+                    break
+            if not replaced:
+                i += 1
+        return "".join(out)
+
+    def _inside_word(self, run: str, k: int) -> bool:
+        return any(run[a:b] in self.words for a in range(0, k + 1) for b in range(max(k + 1, a + 3), len(run) + 1))
+
+    def _patterns(self) -> dict[str, set[str]]:
+        """Every run of the plan's text of five to eight Chinese characters, keyed with one inner
+        character left out (built on first use)."""
+        cached = self.__dict__.get("_by_pattern")
+        if cached is None:
+            cached = {}
+            for run in re.findall(r"[\u4e00-\u9fff]+", self.corpus):
+                for length in range(SHAPE_MIN_LENGTH, MAX_LENGTH + 1):
+                    for start in range(0, len(run) - length + 1):
+                        piece = run[start:start + length]
+                        for k in range(1, length - 1):
+                            cached.setdefault(piece[:k] + "\0" + piece[k + 1:], set()).add(piece)
+            self.__dict__["_by_pattern"] = cached
+        return cached
+
+    def _correct_sound(self, text: str) -> str:
         if not self.by_sound:
             return text
         sounds = [self._sound(ch) for ch in text]

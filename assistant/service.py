@@ -359,7 +359,9 @@ class Assistant:
             text = self.composer.refusal(query, verdict.reason, region=verdict.region)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units)), []
-        if not query.units and not query.scope and not plan_terms_in(query.text, self.plan, self.tokenizer):
+        specific_english = query.english and any(len(t) >= 3 for t in query.english_terms)
+        if not query.units and not query.scope and not specific_english \
+                and not plan_terms_in(query.text, self.plan, self.tokenizer):
             # a question with none of the plan's specific terms may be about the plan as a
             # whole: the document's own paragraphs (指导思想, 总体目标, 前言, 结语) answer questions about
             # the plan as a whole better than any single measure

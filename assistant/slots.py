@@ -62,7 +62,7 @@ YEAR_RE = re.compile(r"(20[0-9]{2})\s*年?(?:\s*([0-9]{1,2})\s*月|(上半年|�
 RELATIVE_YEARS = {"前年": -2, "去年": -1, "今年": 0, "本年度": 0, "明年": 1, "后年": 2}
 _RELATIVE_RE = re.compile("|".join(RELATIVE_YEARS))
 LAW_ARTICLE = re.compile(LAW_NAME_END + r"\s*第\s*[0-9零〇一二两三四五六七八九十百]+\s*条")
-LAST_RE = re.compile(r"最后一(个)?(部分|章|节|小节|项|条)|last (part|section|measure)", re.I)
+LAST_RE = re.compile(r"最后(?:那)?一(个)?(部分|章|节|小节|项|条)|最后(?:那|这)(个)?(部分|章|节|小节|项|条)|last (part|section|measure)", re.I)
 # "部分", or 章/节/块 as a noun after a determiner ("那一节", "这章", "小节"), not inside
 # "规章", "环节", "时间节点"
 STRUCTURE_CUE = re.compile(r"部分|板块|(?:这|那|哪|本|该|每|一|几|小)(?:一)?(?:个)?(?:章|节|块)|section|part", re.I)
@@ -74,13 +74,14 @@ OTHER_ISSUER = re.compile(r"国务院|国办|中共中央|党中央|中央|国�
 DOC_FIELDS = (
     ("approval", re.compile(r"(谁|哪个|哪些|哪级|什么)[^，。？]{0,8}(同意|批准|审定|审议通过)|approved by|"
                             r"who approved", re.I)),
-    ("doc_number", re.compile(r"文号|字号|发文号|文件号|document number|reference number", re.I)),
+    # (also the number's own form: "“宁党厅字”后面那个号")
+    ("doc_number", re.compile(r"文号|字号|发文号|文件号|[\u4e00-\u9fff]{1,4}厅字|document number|reference number", re.I)),
     ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
                               r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
                               r"印发日期|发文日期|"
                               r"when was (the|this) (plan|document) (issued|published)|issue date|"
                               r"(date|when)\b[^?]{0,40}\b(issued|signed|published)\b", re.I)),
-    ("issuers", re.compile(r"发文机关|发文单位|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
+    ("issuers", re.compile(r"发文机关|发文单位|发文的(?:是|为|有)|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
                            r"(方案|文件|这个文|这份文|此文|本文|它)是?由?(谁|哪个部门|哪些部门|哪个单位|哪家|哪些单位|"
                            r"哪个(?:[（(]些[)）])?机关|哪些机关)(联合)?(印发|发布|下发|发)的|who issued|"
@@ -191,7 +192,9 @@ _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(
 _ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.RESPONSIBLE}
 _SOLE_UNIT = re.compile(r"(?:单独|独自|独家|一家|一个单位)(?:就)?(?:负责|牵头|承担|完成|来做|来干|做|干|扛)|"
                         r"(?:没|没有|不带|无)(?:别的|其他|其它|另外的|合作|配合)(?:的)?(?:单位|部门|参加单位)|"
-                        r"只(?:有|列了?|写了?)(?:它|他|这|一)(?:一)?(?:家|个)(?:单位|部门)?")
+                        r"只(?:有|列了?|写了?)(?:它|他|这|一)(?:一)?(?:家|个)(?:单位|部门)?|"
+                        # "责任单位就司法厅一个的", "只有审计厅一家"
+                        r"(?:只有|只|就|仅有?|唯独)[\u4e00-\u9fff〔〕（）]{2,16}?(?:一家|一个)(?:单位|部门)?(?=的|[，。？,?]|$)")
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
                            r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
@@ -199,7 +202,7 @@ _BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四�
                            r"(?:以外|之外|外(?!部))")
 # A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
 _BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}?(?:又|同时|也|还|另外|并且|并)[^。？]{0,6}?"
-                         r"(?:写|列|有|设)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位|"
+                         r"(?:写|列|有|设|跟|接|带|附)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位|"
                          # "“责任单位”和“参加单位”同时出现"
                          r"[「“\"]?(牵头|参加|责任)单位[」”\"]?\s*(?:和|与|跟|及|、)\s*[「“\"]?(牵头|参加|责任)单位[」”\"]?"
                          r"\s*(?:都|同时|一起|均)(?:有|出现|列|写|存在)")
@@ -405,16 +408,26 @@ NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:由)?(?:�
 _ROLE_TERM = r"(?:牵头|参加|配合|责任|lead\w*|participat\w*|responsible)(?:单位| units?| roles?)?"
 EXCLUDED_ROLE = re.compile(
     rf"{_ROLE_TERM}(?:\s*(?:或者?|或是|和|及|与|跟|、|/|还是|\bor\b|\band\b)\s*{_ROLE_TERM})*\s*(?:的|身份的?)?\s*"
-    r"(?:就|都|统统|一律|也)?(?:不用|不要|不必|无需|别|不|甭)(?:再)?(?:列|算|管|要|看|写|显示|提|考虑|计入|包括)|"
+    r"(?:那几条|那几项|那些|这几条|这些|几条)?(?:就|都|统统|一律|也)?(?:不用|不要|不必|无需|别|不|甭)(?:再)?(?:列|算|管|要|看|写|显示|提|考虑|计入|包括)|"
     rf"(?:不算|不含|不包括|除去|去掉|排除)(?:掉)?{_ROLE_TERM}(?:\s*(?:或者?|和|及|与|跟|、|/)\s*{_ROLE_TERM})*|"
     rf"{_ROLE_TERM}(?:\s*(?:or|and)\s*{_ROLE_TERM})*\s*(?:do not|don't|doesn't|does not|are not|aren't)\s*(?:count|matter|needed|included)|"
     rf"(?:excluding|except|not counting|without)\s+(?:the\s+)?{_ROLE_TERM}",
     re.I)
 
 
+_TOTAL_THEN_PART = re.compile(r"(?:一共|总共|共|合计|总计)[^？?。]{0,12}(?:几|多少)[^？?。]{0,6}[？?。，,；;]\s*(?:其中|这里面|当中)")
+
+
+def _without_excluded_clauses(text: str) -> str:
+    """The text without the clauses that set a role aside ("它单独做责任单位的那几条不算")."""
+    return "".join(c for c in re.split(r"(?<=[，。；？！,;?!])", text) if not EXCLUDED_ROLE.search(c))
+
+
 def single_role(text: str) -> Role | None:
     """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none);
     a role it excludes does not count."""
+    if _TOTAL_THEN_PART.search(text):
+        return None     # "一共挂名几条？其中当牵头单位的有几条": every role, with the count per role
     kept = NEGATED_ROLE.sub(" ", EXCLUDED_ROLE.sub(" ", text))
     named = [r for r, cue in ROLE_CUES if cue.search(kept)]
     return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(kept) else None
@@ -689,6 +702,20 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
         # a city, county or township body outranks the plan's generic 市县政府 reading, and a
         # regional organ's short name said of a local place ("县政府办") is that place's organ
         units = tuple(u for u in units if u not in _PSEUDO_UNITS and not _said_of_local_place(text, u))
+    if units and not local and catalog is not None and len(units) == 1:
+        # "管网络安全的那个党委办": a unit's short name after "那个" heads a description of
+        # another organ of that kind; the described organ is meant
+        described = catalog.by_description(text)
+        forms = [a for a, name in all_aliases().items() if name == units[0] and a in text] or [units[0]]
+        heads = [f for f in forms if re.search(r"(?:那个|那家|那一个)" + re.escape(f), text)]
+        # (an organ of the same kind: "那个党委办" is an office, 网信办, not 组织部)
+        if described is not None and heads and any(
+                described[0].name.endswith((h[-1], h[-1] + "公室")) or any(a.endswith(h[-1]) for a in described[0].aliases)
+                for h in heads):
+            linked = catalog._linked(described[0], "description", described[1])
+            if linked.name != units[0]:
+                return (linked.name,), (() if linked.named_in_plan else ((linked.name, linked.kind, linked.level),)), \
+                    tuple(w for w in described[1].split("|") if w)
     if units and not local:
         # the words of its line of work outside its names ("纪检监察那边（纪委）") describe it too
         outside_names = text
@@ -845,6 +872,7 @@ def negated_units(text: str, units: tuple[str, ...]) -> tuple[str, ...]:
     for alias, unit in sorted(forms, key=lambda pair: -len(pair[0])):
         for found in re.finditer(re.escape(alias), text):
             before, after = text[max(0, found.start() - 8):found.start()], text[found.end():found.end() + 10]
+            before = re.sub(r"[“”\"「」『』‘’《]+$", "", before)      # "没有“各市县〔区〕”"
             if _NEGATION_BEFORE_UNIT.search(re.sub(r"(?:的|各|全部|所有)$", "", before)) \
                     or _NEGATION_AFTER_UNIT.search(after):
                 negated.append(unit)
@@ -1097,7 +1125,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         has_deadline=any(not text[m.end():].lstrip().startswith("也") for m in HAS_DEADLINE_RE.finditer(text)),
         plural=bool(PLURAL_RE.search(text)) or occurrences,
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
-        excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(text)), lacking_roles=lacking_roles, having_roles=having_roles,
+        excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(_without_excluded_clauses(text))), lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
         asks=frozenset(asks))
 
