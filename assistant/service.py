@@ -319,6 +319,12 @@ class Assistant:
             # a sum is asked with 多少/几 ("经费从哪出" asks the source); progress with a word for
             # the state things are in now ("建好了吗", "目前", "进展")
             asked = replace(asked, probability=0.0)
+        if query.beyond_year is not None and asked.probability >= ANSWERABILITY_MIN and asked.label in PARTIAL_KINDS:
+            # "今年拨了多少钱" after the plan period: a sum or a state of that year, which the plan
+            # could not hold even for its own years; said as the period it does not reach
+            text = self.composer.out_of_range(query.but(year=query.beyond_year))
+            return Answer(question=query.original, answer=text, citations=[], refused=True,
+                          intent=Intent.OUT_OF_RANGE.value, measures=[], units=list(query.units), coverage="none"), []
         if asked.probability >= ANSWERABILITY_MIN and not query.scope and _states_a_request(query.text):
             # the question wants something the plan never holds (a sum, progress, another law …)
             if verdict.reason == "unanswerable" and asked.label != "person":
