@@ -42,12 +42,12 @@ _DEMONSTRATED = (
     re.compile(_THAT_ONE + r"([\u4e00-\u9fff]{2,8}?)的(党委|政府|人大|政协)?" + _ORGAN_NOUNS),
     re.compile(r"(?:管|负责|主管|分管|统筹|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?)(?:工作)?的?" + _THAT_ONE +
                r"(党委|政府|人大|政协)?()(?![\u4e00-\u9fff]{0,6}(?:委员会|工作机构|部门|单位|机关|机构|办公室|法院|检察院|[厅委局办院部]))"),
-    # "管审判的最高一级法院": a modifier between the work and a specific organ noun (its words
+    # "管审判的级别最高的法院": a modifier between the work and a specific organ noun (its words
     # count as description: 高, 级 of 高级法院)
     re.compile(r"(?:管|负责|主管|分管|主抓|抓|搞|做)([\u4e00-\u9fff、和与及]{2,12}?的[\u4e00-\u9fff]{1,6}?)"
                r"(党委|政府|人大|政协)?(法院|检察院|委员会|办公室|厅|局)"),
 )
-# "X委员会下面那个办公室", "X的办事机构": the office that serves a committee the text names
+# "X委员会底下的办公室", "X的日常工作机构": the office that serves a committee the text names
 _ITS_OFFICE = re.compile(r"^(?:的|下面|下设|下属|底下|里面|里)*(?:的)?(?:那个|那家|那一个)?(?:日常)?(?:办公室|办事机构|工作机构)")
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
 _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
@@ -260,7 +260,7 @@ class OrganCatalog:
             owners = {o.name: o for o in self._within(system)
                       for w in o.work if len(w) >= 2 and before.endswith(w)}
             if len(owners) > 1:
-                # "全区最高一级的审判机关": the words before the work tell the level (高, 级 of
+                # "区里最高那级的审判机关": the words before the work tell the level (高, 级 of
                 # 高级法院); the organ whose names share most of them, when one shares most
                 word = next(w for o in owners.values() for w in o.work if before.endswith(w))
                 qualifier = before[:-len(word)][-10:]

@@ -24,7 +24,7 @@ class Turn:
     cited: tuple[int, ...] = ()          # what the answer cited, in order
     speaker: tuple[str, ...] = ()        # the unit the user said they work for, kept for the conversation
     recent_units: tuple[str, ...] = ()   # units the conversation named, the latest last ("这两个单位")
-    earlier_list: tuple[int, ...] = ()   # the last answer that cited several measures ("那另一条呢")
+    earlier_list: tuple[int, ...] = ()   # the last answer that cited several measures ("另外那项呢")
 
     @classmethod
     def after(cls, query: Query, measures, units, cited, previous: "Turn | None") -> "Turn":
@@ -117,25 +117,25 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
                 query.but(intent=Intent.UNIT, units=units)
         return query.but(intent=Intent.UNIT, units=units)
     if OTHER_ONE.search(text) and len(prev_measures) == 1 and len(previous.earlier_list) >= 2:
-        # "那另一条呢": the rest of the last list after the one just discussed
+        # "另外那项呢": the rest of the last list after the one just discussed
         others = tuple(n for n in previous.earlier_list if n != prev_measures[0])
         if len(others) == 1 or re.search(r"另外(?:几|那几|那些)|其他|其余", text):
             return query.but(intent=Intent.MEASURE, measures=others, asks=previous.query.asks | frozenset(_asks(query, text)))
     single = previous.cited if len(previous.cited) == 1 else prev_measures if len(prev_measures) == 1 else []
     if SAME_SECTION.search(text) and single and plan is not None:
-        # "同一节里还有别的条吗": the other measures of the section the previous one belongs to
+        # "这一节其余的呢": the other measures of the section the previous one belongs to
         section = plan.section(plan.measure(single[0]).section_number)
         others = tuple(n for n in section.measure_numbers if n != single[0])
         if others:
             return query.but(intent=Intent.MEASURE, measures=others, asks=frozenset(_asks(query, text)))
     inner = SECTION_ORDINAL.search(text)
     if inner and previous.query.part and not query.part and plan is not None and ANAPHORA.search(text):
-        # "它下面第一节": a section counted within the part the previous answer was about
+        # "它下属的第二节": a section counted within the part the previous answer was about
         section = section_in_part(plan, previous.query.part, _ordinal_value(inner.group(1)))
         if section is not None:
             return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
     if query.intent == Intent.STRUCTURE and query.section and not inner:
-        return query        # "其中讲X的那一节有哪几条": the section its title names
+        return query        # "其中讲X的那一节包括哪些": the section its title names
     beyond = BEYOND_PREVIOUS.search(text)
     if beyond and listed:
         # "这一部分之外还有哪些写到X": the previous answer's measures set aside
@@ -152,10 +152,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(plan.measure(previous.measures[0]).body):
             return query.but(intent=Intent.MEASURE, measures=previous.measures, units=(),
                              asks=previous.query.asks | frozenset(_asks(query, text)))
-    # "还有呢？它当责任单位的那些也列一下" adds to the previous answer; it does not filter it
+    # "另外，它作为责任单位的也给出来" adds to the previous answer; it does not filter it
     within = bool(WITHIN.search(text) or PLURAL.search(text)) and not ADDITIVE.search(text)
     if within and len(listed) >= 2 and plan is not None and PERCENT_ASKED.search(text) and not query.units:
-        # "这里面哪条提了具体的百分比": the previous answer's measures that set a percentage
+        # "其中哪几条有百分比要求": the previous answer's measures that set a percentage
         kept = tuple(n for n in listed if any(t.unit == "%" or "%" in t.value for t in plan.measure(n).targets))
         if kept:
             return query.but(intent=Intent.MEASURE, measures=kept, scope=tuple(listed))
@@ -177,7 +177,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         query = query.but(units=previous.query.units)
     if not within and not query.units and query.role is not None and previous.query.units \
             and UNIT_PRONOUN.search(text):
-        # "还有呢？它当责任单位的也列一下": the same unit's duties in the role now named
+        # "另外，它作为责任单位的也给出来": the same unit's duties in the role now named
         return query.but(intent=Intent.UNIT, units=previous.query.units, unlisted=previous.query.unlisted, scope=())
     filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
     if filtered and query.units and ELLIPSIS.search(text) and not within:
@@ -349,7 +349,7 @@ SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项|件事
 
 def _asks(query: Query, text: str) -> set:
     asks = set(query.asks)
-    # (a bare role word, "参加的是哪些", asks for the units in that role)
+    # (a bare role word, "配合的有谁", asks for the units in that role)
     if UNITS_ASK.search(text) or re.search(r"单位|部门|牵头|参加|配合|participat|\blead", text, re.I):
         asks.add(Asks.UNITS)
     if DEADLINE_ASK.search(text) or re.search(r"时间|时限", text):
@@ -365,7 +365,7 @@ def _without_asks(text: str) -> str:
     return text
 
 
-# "它前面那条", "这项后边的一条": the neighbour of the measure a pronoun points at
+# "这条前边的一条", "它后头那项": the neighbour of the measure a pronoun points at
 _NEIGHBOUR = r"(?:它|这条|这项|该条|该项|此条|此项)的?(?:{})(?:紧挨着|紧跟着|挨着|紧接着)?(?:的)?(?:那一|那|一)?(?:条|项)"
 
 

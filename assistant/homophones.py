@@ -60,28 +60,21 @@ class HomophoneIndex:
         return self._correct_shape(self._correct_sound(text))
 
     def _correct_shape(self, text: str) -> str:
-        """"行政栽量权" is 行政裁量权: a wrong character that does not sound the same (a
+        """"行政执法监督平合" is 行政执法监督平台: a wrong character that does not sound the same (a
         look-alike, a slip of the stroke input) inside a run of five characters or more that
-        the plan does not contain, when one plan word of that length differs only there."""
+        the plan does not contain, when one run of the plan's text differs only there."""
         patterns = self._patterns()
-        out, i = list(text), 0
-        while i < len(text):
-            replaced = False
-            for length in range(min(MAX_LENGTH, len(text) - i), SHAPE_MIN_LENGTH - 1, -1):
-                window = text[i:i + length]
-                if window in self.corpus or not re.fullmatch(r"[\u4e00-\u9fff]+", window):
-                    continue
-                candidates = {(w, k) for k in range(1, length - 1)
-                              for w in patterns.get(window[:k] + "\0" + window[k + 1:], ())}
-                # ...and the repaired character sits inside a plan word of three characters or more
-                if len({w for w, _ in candidates}) == 1 and self._inside_word(*next(iter(candidates))):
-                    out[i:i + length] = list(next(iter(candidates))[0])
-                    i += length
-                    replaced = True
-                    break
-            if not replaced:
-                i += 1
-        return "".join(out)
+
+        def repair(window: str, start: int) -> str | None:
+            if window in self.corpus or not re.fullmatch(r"[\u4e00-\u9fff]+", window):
+                return None
+            candidates = {(w, k) for k in range(1, len(window) - 1)
+                          for w in patterns.get(window[:k] + "\0" + window[k + 1:], ())}
+            # ...and the repaired character sits inside a plan word of three characters or more
+            if len({w for w, _ in candidates}) == 1 and self._inside_word(*next(iter(candidates))):
+                return next(iter(candidates))[0]
+            return None
+        return _repair_runs(text, SHAPE_MIN_LENGTH, repair)
 
     def _inside_word(self, run: str, k: int) -> bool:
         return any(run[a:b] in self.words for a in range(0, k + 1) for b in range(max(k + 1, a + 3), len(run) + 1))
@@ -105,26 +98,16 @@ class HomophoneIndex:
         if not self.by_sound:
             return text
         sounds = [self._sound(ch) for ch in text]
-        out = list(text)
-        i = 0
-        while i < len(text):
-            replaced = False
-            for length in range(min(MAX_LENGTH, len(text) - i), MIN_LENGTH - 1, -1):
-                window = text[i:i + length]
-                key = tuple(sounds[i:i + length])
-                if None in key or window in self.corpus:
-                    continue
-                candidates = [w for w in self.by_sound.get(key, ())
-                              if sum(a != b for a, b in zip(w, window)) == 1
-                              and not self._edge_only(w, text, i, length)]
-                if len(set(candidates)) == 1:
-                    out[i:i + length] = list(candidates[0])
-                    i += length
-                    replaced = True
-                    break
-            if not replaced:
-                i += 1
-        return "".join(out)
+
+        def repair(window: str, start: int) -> str | None:
+            key = tuple(sounds[start:start + len(window)])
+            if None in key or window in self.corpus:
+                return None
+            candidates = [w for w in self.by_sound.get(key, ())
+                          if sum(a != b for a, b in zip(w, window)) == 1
+                          and not self._edge_only(w, text, start, len(window))]
+            return candidates[0] if len(set(candidates)) == 1 else None
+        return _repair_runs(text, MIN_LENGTH, repair)
 
     def _edge_only(self, word: str, text: str, start: int, length: int) -> bool:
         """The one different character is at the window's edge, and the other characters begin
@@ -136,6 +119,22 @@ class HomophoneIndex:
         if word[-1] != text[end - 1]:
             return any(text[k:end - 1] in self.words for k in range(max(0, end - 1 - MAX_LENGTH), start))
         return False
+
+
+def _repair_runs(text: str, min_length: int, repair: Callable[[str, int], "str | None"]) -> str:
+    """Left to right, the longest run at each place that `repair` replaces (by a run of the
+    same length); a replaced run is not looked at again."""
+    out, i = list(text), 0
+    while i < len(text):
+        for length in range(min(MAX_LENGTH, len(text) - i), min_length - 1, -1):
+            replacement = repair(text[i:i + length], i)
+            if replacement is not None:
+                out[i:i + length] = list(replacement)
+                i += length
+                break
+        else:
+            i += 1
+    return "".join(out)
 
 
 def cache_key(*parts: str) -> str:

@@ -77,14 +77,14 @@ def strip_latin_wrapping(text: str) -> str:
     return _LATIN_HEAD.sub("", text).strip() or text
 
 
-# Years and percentages written in Chinese numerals ("二〇二三年", "百分之百"), as the plan writes
+# Years and percentages written in Chinese numerals ("二〇二四年", "百分之百"), as the plan writes
 # them in Arabic digits.
 _DIGIT = {ch: str(i) for i, ch in enumerate("〇一二三四五六七八九")} | {"零": "0", "○": "0", "Ｏ": "0"}
 _CHINESE_YEAR = re.compile(r"(?<![〇○Ｏ零一二三四五六七八九])(二[〇○Ｏ零][〇○Ｏ零一二三四五六七八九]{2})(?=\s*年)")
 _CHINESE_PERCENT = re.compile(r"百分之([一二三四五六七八九十百零两]+)")
 
 
-# "哪个（哪些）机关": a bracketed alternative form of the word before it
+# "哪个（哪些）部门": a bracketed alternative form of the word before it
 _ALTERNATIVE_FORM = re.compile(r"(?<=[哪这那])(个|些)[（(](?:哪|这|那)?(?:些|个)[)）]")
 
 

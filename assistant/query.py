@@ -176,7 +176,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.LIST, role=None if (s.only_roles or s.lacking_roles or s.having_roles) else s.role,
                         terms=tuple(t for t in s.terms if len(t) >= 3))
     if s.bad_year is not None and s.relative_year and s.narrowing:
-        # "今年要搞几次X" after the plan period: the plan cannot speak of that year, but what it
+        # "明年要办几期X" after the plan period: the plan cannot speak of that year, but what it
         # asks of X every year still bears on it; search and the scope checks say how far
         base = base.but(year=None, month=None, beyond_year=s.bad_year)
     elif s.bad_year is not None:
@@ -210,7 +210,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         # a value named outright ("不少于30日", "60学时") picks the measures that set it, also when
         # it is called a 期限
         return base.but(intent=Intent.TARGETS, doc_field=s.target)
-    # (a word the plan never uses leaves a time alone unless a unit is named: "体育局的同志问：2023年…")
+    # (a word the plan never uses leaves a time alone unless a unit is named: "林草局的人问：2022年…")
     if (dated or (s.annual and listed) or subject_deadlines) and (not s.unknown or s.units) \
             and (listed or s.extreme or not subject or subject_deadlines):
         # what is due, within every other constraint named (unit, role, part, subject)
@@ -242,7 +242,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                 return base.but(intent=Intent.UNIT, terms=specific)
             return base
         # (a role named with the unit asks for its duties in that role, whatever words frame it:
-        # "只是当配角、作为参加单位出现的")
+        # "仅以参加单位身份露面的")
         if listing or not (subject or s.unknown) or (s.role is not None and not subject and not WHO_ASKED.search(s.text)):
             return base.but(intent=Intent.UNIT)
         return base
@@ -255,7 +255,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     return base
 
 
-# "这项谁牵头": the role word asks who, it does not filter a unit's duties
+# "此项由谁牵头": the role word asks who, it does not filter a unit's duties
 WHO_ASKED = re.compile(r"谁|哪(?:个|些|家)(?:单位|部门|机关)|\bwho\b", re.I)
 
 

@@ -296,7 +296,7 @@ class Assistant:
             specific = [fold_for_match(t) for t in plan_terms_in(query.text, self.plan, self.tokenizer) if len(t) >= 4]
             bodies = [fold_for_match(self.plan.measure(n).body) for n in named]
             # (a phrase only one measure uses, when the unit's measures lack it, names the measure
-            # the question is about: "X是发改委牵头的吧" about a measure 发改委 does not lead)
+            # the question is about: "X是财政厅牵头的吧" about a measure 财政厅 does not lead)
             unique = [t for t in specific if document_frequency(t, self.plan) == 1]
             if specific and not any(t in b for t in specific for b in bodies):
                 named = set()
@@ -320,7 +320,7 @@ class Assistant:
             # the state things are in now ("建好了吗", "目前", "进展")
             asked = replace(asked, probability=0.0)
         if query.beyond_year is not None and asked.probability >= ANSWERABILITY_MIN and asked.label in PARTIAL_KINDS:
-            # "今年拨了多少钱" after the plan period: a sum or a state of that year, which the plan
+            # "今年给了多少经费" after the plan period: a sum or a state of that year, which the plan
             # could not hold even for its own years; said as the period it does not reach
             text = self.composer.out_of_range(query.but(year=query.beyond_year))
             return Answer(question=query.original, answer=text, citations=[], refused=True,
@@ -334,7 +334,7 @@ class Assistant:
             evidence = _law_names(query.text) if asked.label == "law_text" else \
                 [*self._subject_terms(query.text), *re.findall(r"《([^》]{2,40})》", query.text)]
             about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)]
-            # how to use a thing the plan names in quotes ("“X”APP怎么下载"): the plan asks for
+            # how to use a thing the plan names in quotes ("“X”小程序怎么登录"): the plan asks for
             # the thing and gives no instructions
             howto = asked.label == "other_domain" and self.scope.quotes_plan(query.text)
             if howto and about:

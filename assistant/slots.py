@@ -40,7 +40,7 @@ SECTION_PATTERNS = (
     re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,4}})\s*个?\s*(?:节|小节|小标题)"),
     re.compile(r"\bsection\s+([0-9]{1,2})\b", re.I),
 )
-# "第十部分的第二个小节", "它下面第一节": a section counted within a part
+# "第十部分的第二个小节", "它下属的第二节": a section counted within a part
 SECTION_ORDINAL = re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,3}})\s*个?\s*(?:节|小节|小标题)")
 _PART_THEN_SECTION = re.compile(rf"第\s*([0-9]{{1,2}}|[{_CN}]{{1,3}})\s*(?:部分|章|大部分|大项)[^，。？；]{{0,6}}?"
                                 + SECTION_ORDINAL.pattern)
@@ -74,7 +74,7 @@ OTHER_ISSUER = re.compile(r"国务院|国办|中共中央|党中央|中央|国�
 DOC_FIELDS = (
     ("approval", re.compile(r"(谁|哪个|哪些|哪级|什么)[^，。？]{0,8}(同意|批准|审定|审议通过)|approved by|"
                             r"who approved", re.I)),
-    # (also the number's own form: "“宁党厅字”后面那个号")
+    # (also the number's own form: "“X厅字”后面的号码")
     ("doc_number", re.compile(r"文号|字号|发文号|文件号|[\u4e00-\u9fff]{1,4}厅字|document number|reference number", re.I)),
     ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
                               r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
@@ -140,7 +140,7 @@ HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写�
 # A number asked for in a measure word ("赔几倍", "有效期几年", "提前多少天"): the plan answers it
 # only where a measure states a number in that word. "几月"/"哪年" ask for a date, "几项" for a list.
 ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少)(?:个)?(倍|年|天|日|工作日|小时|学时|课时|期|次|周|人|名|公里|平方米|套|台|辆|件)|"
-                            # "每个县配几个": a count of things left unnamed, at the end of a clause
+                            # "每个市设几个": a count of things left unnamed, at the end of a clause
                             r"(?<![这那前近头后好十百千哪])(?:几|多少)(个)(?=[？?，,。；;！!]|$)")
 # "是什么颜色/哪种款式": the attribute asked for right after the question word
 ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)([\u4e00-\u9fff]{2})")
@@ -203,7 +203,7 @@ _BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四�
 # A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
 _BOTH_ROLES = re.compile(r"(牵头|参加|责任)单位[」”\"]?[^。？]{0,8}?(?:又|同时|也|还|另外|并且|并)[^。？]{0,6}?"
                          r"(?:写|列|有|设|跟|接|带|附)[^，。？]{0,3}?[「“\"]?(牵头|参加|责任)单位|"
-                         # "“责任单位”和“参加单位”同时出现"
+                         # "“牵头单位”与“责任单位”都有"
                          r"[「“\"]?(牵头|参加|责任)单位[」”\"]?\s*(?:和|与|跟|及|、)\s*[「“\"]?(牵头|参加|责任)单位[」”\"]?"
                          r"\s*(?:都|同时|一起|均)(?:有|出现|列|写|存在)")
 _UNIT_DESCRIPTION = re.compile(r"[^，。？！；,?!;：:]{1,24}?的(?:那个|那家|这个|这家|那一个|那一家)"
@@ -213,7 +213,7 @@ _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项
 # Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
                       r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)|"
-                      # ...or who asked for it ("领导让梳理一下：")
+                      # ...or who asked for it ("处长让整理下：")
                       r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
                       r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
                       r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])")
@@ -258,7 +258,7 @@ CONTENTS_ASK = re.compile(
     rf"(哪(?:[0-9]+|[二两三四五六七八九十]+)(?:个|份|部|项|类|种|大|家))"
     rf"(?!措施|任务|举措|条款|部分|小节|单位|部门|机关|厅|局|委|办|年|月|天|日)|"
     rf"({_CONTAINER})[》”\"]?(?:的)?(?:原文|条文|全文|具体条款)|"
-    # "“九大重点产业”是哪九个": the members of a set the plan names by its count
+    # "“N大X”是哪N个": the members of a set the plan names by its count
     r"((?<!第)[一二两三四五六七八九十]+(?:大|类|种)[\u4e00-\u9fff]{1,8})[”\"]?(?:是|指|包括|有)"
     r"哪(?:[0-9]+|[二两三四五六七八九十]+|几|些)(?:个|类|种|项|大)?")
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
@@ -404,7 +404,7 @@ NEGATED_ROLE = re.compile(r"(?:不是|并非|而非|不|非|没有?)(?:由)?(?:�
                           r"\b(?:not|non)[- ](?:as )?(?:the )?(?:lead\w*|participat\w*|responsible)", re.I)
 
 
-# Roles set aside after the fact ("牵头或者责任的就不用列了", "参加的不要", "lead roles don't count").
+# Roles set aside after the fact ("牵头或责任的都别列", "参加的别算", "lead roles don't count").
 _ROLE_TERM = r"(?:牵头|参加|配合|责任|lead\w*|participat\w*|responsible)(?:单位| units?| roles?)?"
 EXCLUDED_ROLE = re.compile(
     rf"{_ROLE_TERM}(?:\s*(?:或者?|或是|和|及|与|跟|、|/|还是|\bor\b|\band\b)\s*{_ROLE_TERM})*\s*(?:的|身份的?)?\s*"
@@ -427,7 +427,7 @@ def single_role(text: str) -> Role | None:
     """The role a question filters by, when it names exactly one (牵头的参加的都算上 names none);
     a role it excludes does not count."""
     if _TOTAL_THEN_PART.search(text):
-        return None     # "一共挂名几条？其中当牵头单位的有几条": every role, with the count per role
+        return None     # "总共涉及几项？其中牵头的几项": every role, with the count per role
     kept = NEGATED_ROLE.sub(" ", EXCLUDED_ROLE.sub(" ", text))
     named = [r for r, cue in ROLE_CUES if cue.search(kept)]
     return named[0] if len(named) == 1 and not ANY_ROLE_RE.search(kept) else None
@@ -703,12 +703,12 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
         # regional organ's short name said of a local place ("县政府办") is that place's organ
         units = tuple(u for u in units if u not in _PSEUDO_UNITS and not _said_of_local_place(text, u))
     if units and not local and catalog is not None and len(units) == 1:
-        # "管网络安全的那个党委办": a unit's short name after "那个" heads a description of
+        # "管舆情的那家党委办": a unit's short name after "那个" heads a description of
         # another organ of that kind; the described organ is meant
         described = catalog.by_description(text)
         forms = [a for a, name in all_aliases().items() if name == units[0] and a in text] or [units[0]]
         heads = [f for f in forms if re.search(r"(?:那个|那家|那一个)" + re.escape(f), text)]
-        # (an organ of the same kind: "那个党委办" is an office, 网信办, not 组织部)
+        # (an organ of the same kind: "那家党委办" is an office, 网信办, not 组织部)
         if described is not None and heads and any(
                 described[0].name.endswith((h[-1], h[-1] + "公室")) or any(a.endswith(h[-1]) for a in described[0].aliases)
                 for h in heads):
@@ -1100,7 +1100,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
         unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0)
-    # "X在方案里出现过几次": how often the plan uses a word is a count of measures, not a
+    # "方案里提到X几回": how often the plan uses a word is a count of measures, not a
     # number the plan states
     occurrences = bool(_OCCURRENCES.search(text))
     quantity = None if occurrences else ASKED_QUANTITY.search(text)
