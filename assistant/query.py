@@ -199,8 +199,15 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms
     within = part is not None or section is not None
-    if s.count and wanted == "count" and not (s.units or s.time or within or subject or s.has_deadline):
+    quoted_term = bool(set(QUOTED.findall(s.text)) & set(s.terms))
+    if (s.count and wanted == "count" or STRUCTURE_COUNT.search(s.text)) \
+            and not (s.units or s.time or within or s.has_deadline or (subject and not STRUCTURE_COUNT.search(s.text))
+                     or quoted_term):
+        # "一共几部分、几节、多少条": the plan's own shape, whatever framing words come with it
         return base.but(intent=Intent.STRUCTURE, doc_field="counts", part=None, section=None)
+    if s.count and quoted_term and not (s.units or s.time or within):
+        # "带“清单”二字的一共多少条": how many measures use the quoted word, and which
+        return base.but(intent=Intent.LIST, terms=tuple(t for t in s.terms if t in QUOTED.findall(s.text)))
     listed = types.get("duty_list", 0.0) + types.get("measure_list", 0.0) >= 0.5   # a count over a subject is a statistic
     # a year or a ranking names a time; "每年" alone may only be how often something is done
     dated = s.year is not None or s.extreme is not None or (s.dated and not subject)
@@ -246,7 +253,6 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         if listing or not (subject or s.unknown) or (s.role is not None and not subject and not WHO_ASKED.search(s.text)):
             return base.but(intent=Intent.UNIT)
         return base
-    quoted_term = bool(set(QUOTED.findall(s.text)) & set(s.terms))
     if listing and s.terms and not s.units and (not s.unknown or quoted_term):
         # (a word the plan never uses does not matter when the asker quotes the plan's own term)
         # a topic noun the plan never uses leaves only the question's framing words to list by;
@@ -255,6 +261,8 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     return base
 
 
+# Counts of the plan's own parts and sections ("几部分、几节、多少条")
+STRUCTURE_COUNT = re.compile(r"(?:几|多少)个?(?:大)?(?:部分|节|小节)")
 # "此项由谁牵头": the role word asks who, it does not filter a unit's duties
 WHO_ASKED = re.compile(r"谁|哪(?:个|些|家)(?:单位|部门|机关)|\bwho\b", re.I)
 

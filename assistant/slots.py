@@ -78,10 +78,10 @@ DOC_FIELDS = (
     ("doc_number", re.compile(r"文号|字号|发文号|文件号|[\u4e00-\u9fff]{1,4}厅字|document number|reference number", re.I)),
     ("issue_date", re.compile(r"(方案|文件|通知|本方案|这份|它)[^，。？]{0,8}((印发|发布|发文|出台|下发).{0,6}"
                               r"(时间|日期|什么时候|哪天|何时|哪一天)|(什么时候|哪天|哪一天|何时|哪年|几月几日)(印发|发布|出台|下发|发)的?)|"
-                              r"印发日期|发文日期|"
+                              r"印发日期|发文日期|落款(?:日期|时间)?|成文日期|"
                               r"when was (the|this) (plan|document) (issued|published)|issue date|"
                               r"(date|when)\b[^?]{0,40}\b(issued|signed|published)\b", re.I)),
-    ("issuers", re.compile(r"发文机关|发文单位|发文的(?:是|为|有)|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
+    ("issuers", re.compile(r"发文机关|发文单位|发文的(?:是|为|有)|以(?:哪|谁)[^，。？]{0,4}(?:名义|的名义)|(谁|哪个部门|哪些部门|哪个单位)(印发|发布|发)的?(方案|文件|这个)|"
                            r"(哪|哪两|哪几)个?(办公厅|部门|单位|机关)(联合)?(印发|发布|发)|"
                            r"(方案|文件|这个文|这份文|此文|本文|它)是?由?(谁|哪个部门|哪些部门|哪个单位|哪家|哪些单位|"
                            r"哪个(?:[（(]些[)）])?机关|哪些机关)(联合)?(印发|发布|下发|发)的|who issued|"
@@ -95,7 +95,7 @@ DOC_FIELDS = (
                           r"(方案|文件|它)[^，。？]{0,6}(管|覆盖|适用|执行|实施)[^，。？]{0,3}(哪几年|哪一?年|几年|哪些年|多少年|多长时间|多久)|"
                           r"\b(which|what) (years|period)\b[^?]{0,30}\b(plan|cover)|\bplan period\b", re.I)),
     ("guiding_thought", re.compile(r"指导思想|guiding (thought|ideology|principle)", re.I)),
-    ("overall_goals", re.compile(r"总体目标|总目标|主要目标|2035年|到2025年.*(目标|实现)|overall goals?|main goals?|"
+    ("overall_goals", re.compile(r"总体目标|总目标|主要目标|2035年|到2025年.*(目标|实现|达到|样子|程度)|overall goals?|main goals?|"
                                  r"2035", re.I)),
     ("title", re.compile(r"(文件|方案)的?(全称|标题|名称|名字)|title of", re.I)),
     ("preamble", re.compile(r"前言|开头|制定依据|为什么制定|依据什么制定|依据(中央|国家)?哪个文件|根据(中央|国家)?哪个文件|"
