@@ -203,10 +203,10 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     if (s.count and wanted == "count" or STRUCTURE_COUNT.search(s.text)) \
             and not (s.units or s.time or within or s.has_deadline or (subject and not STRUCTURE_COUNT.search(s.text))
                      or quoted_term):
-        # "一共几部分、几节、多少条": the plan's own shape, whatever framing words come with it
+        # "总共分几个部分、多少小节": the plan's own shape, whatever framing words come with it
         return base.but(intent=Intent.STRUCTURE, doc_field="counts", part=None, section=None)
     if s.count and quoted_term and not (s.units or s.time or within):
-        # "带“清单”二字的一共多少条": how many measures use the quoted word, and which
+        # "含“X”字样的有多少项": how many measures use the quoted word, and which
         return base.but(intent=Intent.LIST, terms=tuple(t for t in s.terms if t in QUOTED.findall(s.text)))
     listed = types.get("duty_list", 0.0) + types.get("measure_list", 0.0) >= 0.5   # a count over a subject is a statistic
     # a year or a ranking names a time; "每年" alone may only be how often something is done
@@ -261,7 +261,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     return base
 
 
-# Counts of the plan's own parts and sections ("几部分、几节、多少条")
+# Counts of the plan's own parts and sections ("几个部分、多少小节")
 STRUCTURE_COUNT = re.compile(r"(?:几|多少)个?(?:大)?(?:部分|节|小节)")
 # "此项由谁牵头": the role word asks who, it does not filter a unit's duties
 WHO_ASKED = re.compile(r"谁|哪(?:个|些|家)(?:单位|部门|机关)|\bwho\b", re.I)
