@@ -209,6 +209,18 @@ class OrganCatalog:
         plan_name = organ.in_plan_form if organ.in_plan_form in units_by_name() else None
         return LinkedUnit(plan_name or organ.name, organ.unit_kind, plan_name, how, span=span)
 
+    def described_with_head(self, text: str, heads: list[str]) -> LinkedUnit | None:
+        """The organ the text describes, when it is of the kind one of `heads` names (the
+        organ noun that ends the description: "那家党委办" is an office, 网信办, not 组织部)."""
+        described = self.by_description(text)
+        if described is None:
+            return None
+        organ, span = described
+        if any(organ.name.endswith((h[-1], h[-1] + "公室")) or any(a.endswith(h[-1]) for a in organ.aliases)
+               for h in heads):
+            return self._linked(organ, "description", span)
+        return None
+
     def by_description(self, text: str) -> tuple[Organ, str] | None:
         """"管文化旅游的那个厅", "负责网络安全和信息化的党委部门", "纪检监察机关": the organ whose
         work words best cover the described work, within the system the text names (党委, 人大 …),

@@ -199,15 +199,16 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     subject = bool(s.narrowing)              # a subject of the plan's own beyond units, time and kinds
     terms = tuple(t for t in s.terms if t in s.narrowing or len(t) >= 3) or s.terms
     within = part is not None or section is not None
-    quoted_term = bool(set(QUOTED.findall(s.text)) & set(s.terms))
-    if (s.count and wanted == "count" or STRUCTURE_COUNT.search(s.text)) \
-            and not (s.units or s.time or within or s.has_deadline or (subject and not STRUCTURE_COUNT.search(s.text))
-                     or quoted_term):
-        # "总共分几个部分、多少小节": the plan's own shape, whatever framing words come with it
+    quoted = [t for t in s.terms if t in QUOTED.findall(s.text)]
+    quoted_term = bool(quoted)
+    # "总共分几个部分、多少小节" asks the plan's own shape, whatever framing words come with it
+    shape_counted = bool(STRUCTURE_COUNT.search(s.text))
+    if (s.count and wanted == "count" or shape_counted) \
+            and not (s.units or s.time or within or s.has_deadline or (subject and not shape_counted) or quoted_term):
         return base.but(intent=Intent.STRUCTURE, doc_field="counts", part=None, section=None)
     if s.count and quoted_term and not (s.units or s.time or within):
         # "含“X”字样的有多少项": how many measures use the quoted word, and which
-        return base.but(intent=Intent.LIST, terms=tuple(t for t in s.terms if t in QUOTED.findall(s.text)))
+        return base.but(intent=Intent.LIST, terms=tuple(quoted))
     listed = types.get("duty_list", 0.0) + types.get("measure_list", 0.0) >= 0.5   # a count over a subject is a statistic
     # a year or a ranking names a time; "每年" alone may only be how often something is done
     dated = s.year is not None or s.extreme is not None or (s.dated and not subject)

@@ -217,7 +217,7 @@ _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:�
                       r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
                       r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
                       r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])")
-# (also before a headless "的" that stands for the tasks: "就得交差的是哪些")
+# (also before a headless "的" that stands for the tasks: "必须办完的是哪些")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
 # "对应哪条", "归哪一项": a verb right before asking which measure relates the answer to a
 # measure; it names no subject
@@ -419,7 +419,7 @@ _TOTAL_THEN_PART = re.compile(r"(?:一共|总共|共|合计|总计)[^？?。]{0,
 
 
 def _without_excluded_clauses(text: str) -> str:
-    """The text without the clauses that set a role aside ("它单独做责任单位的那几条不算")."""
+    """The text without the clauses that set a role aside ("它单独当责任单位的那些别算")."""
     return "".join(c for c in re.split(r"(?<=[，。；？！,;?!])", text) if not EXCLUDED_ROLE.search(c))
 
 
@@ -705,17 +705,12 @@ def link_units(text: str, english: bool, catalog, lexicon=None) -> tuple[tuple[s
     if units and not local and catalog is not None and len(units) == 1:
         # "管舆情的那家党委办": a unit's short name after "那个" heads a description of
         # another organ of that kind; the described organ is meant
-        described = catalog.by_description(text)
         forms = [a for a, name in all_aliases().items() if name == units[0] and a in text] or [units[0]]
         heads = [f for f in forms if re.search(r"(?:那个|那家|那一个)" + re.escape(f), text)]
-        # (an organ of the same kind: "那家党委办" is an office, 网信办, not 组织部)
-        if described is not None and heads and any(
-                described[0].name.endswith((h[-1], h[-1] + "公室")) or any(a.endswith(h[-1]) for a in described[0].aliases)
-                for h in heads):
-            linked = catalog._linked(described[0], "description", described[1])
-            if linked.name != units[0]:
-                return (linked.name,), (() if linked.named_in_plan else ((linked.name, linked.kind, linked.level),)), \
-                    tuple(w for w in described[1].split("|") if w)
+        linked = catalog.described_with_head(text, heads) if heads else None
+        if linked is not None and linked.name != units[0]:
+            return (linked.name,), (() if linked.named_in_plan else ((linked.name, linked.kind, linked.level),)), \
+                tuple(w for w in linked.span.split("|") if w)
     if units and not local:
         # the words of its line of work outside its names ("纪检监察那边（纪委）") describe it too
         outside_names = text
@@ -837,7 +832,7 @@ def document_fields(text: str) -> list[str]:
     it, or else the measures, hold it."""
     named = sorted((m.end(), name) for name, pattern in DOC_FIELDS for m in [pattern.search(text)] if m)
     if named:
-        # "文号是什么？哪天印发的？": a later clause without a subject asks about the same document
+        # "文号多少？何时发的？": a later clause without a subject asks about the same document
         first_end = named[0][0]
         offset = first_end
         for clause in _CLAUSE_SPLIT.split(text[first_end:]):
@@ -999,7 +994,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
 
     extreme = EXTREME_RE.search(text)
     if extreme and year is not None and _GUESSED_YEAR.search(text):
-        # "最晚的截止节点是哪年？是2025年吗？": the year is the asker's guess, checked by the answer
+        # "最迟的期限在哪一年？是2024年吧？": the year is the asker's guess, checked by the answer
         year, month, since = None, None, None
     if extreme and extreme.group(1) and re.match(r"(?:要|得|在|需|须|应|必须|需要|应当){0,2}(?:多长|多久|几|多少)",
                                                  text[extreme.end(1):]):
