@@ -109,14 +109,14 @@ DOC_FIELDS = (
 )
 
 # Which fields of a measure a question asks about (several may be asked at once).
-DEADLINE_ASK = re.compile(r"什么时候|何时|哪年|几月|时间节点|时间点|节点|时点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
+DEADLINE_ASK = re.compile(r"什么时候|何时|哪一?年|几时|多会儿|啥时候?|哪天|几月|时间节点|时间点|节点|时点|(?:截止|完成)?(?:时间|日期)|截止|时限|底前|啥时候|期限|"
                           # English "when" asks for a time only as a question word, not as "…when the
                           # government drafts rules"
                           r"\bwhen\s+(?:is|are|was|were|must|should|will|would|do|does|did|shall|can|has|have)\b|"
                           r"(?:^|[,.;:!?]\s*)when\b|\bwhen\s*\?|deadline|by when|what date|which year|how soon", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪(?:个|些|几个)(?:单位|部门)|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
-TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这])几(个|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
+TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这第])几(个|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
                         r"\bhow (many|much|long)\b", re.I)
 # 参与 is read as "involved in any role"; only the plan's own role words filter by role.
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
