@@ -84,6 +84,11 @@ class DefaultComposer:
         return f"{part.numeral}、{part.title} / {section.label}"
 
     def units_line(self, m: Measure) -> str:
+        """The measure's unit clause as the plan writes it ("牵头单位：自治区司法厅、政府办公厅"):
+        a quotation, so its short names stay the plan's own (the duty tables give full names)."""
+        clause = m.text[len(m.body):].strip()
+        if clause.startswith("（") and clause.endswith("）"):
+            return f"{clause[1:-1].replace('，参加单位', '；参加单位')}{m.citation}"
         groups = []
         for role in Role:
             names = [u.name for u in m.units_with_role(role)]
@@ -196,7 +201,8 @@ class DefaultComposer:
                 if query.role in (None, role):
                     named[role.value].append(m.number)
             # ("只有它一家" asks for unit clauses that name it alone: a designation does not)
-            if designations and query.role in (None, designations[0][1]) and not (query.sole_unit and kind is None):
+            if designations and query.role in (None, designations[0][1]) and not (query.sole_unit and kind is None) \
+                    and not (query.named_only and self._named_in_plan((unit,))):
                 via.setdefault(designations[0][0], []).append(m.number)
                 via_role[m.number] = designations[0][1]
         total = sorted({n for ns in named.values() for n in ns})
@@ -346,6 +352,10 @@ class DefaultComposer:
             bits.append(self.t(query, "about_terms", terms="、".join(f"“{t}”" for t in query.terms)))
         return self.t(query, "within", where="、".join(bits)) if bits else ""
 
+    def _named_in_plan(self, units) -> bool:
+        """Some unit clause of the plan names one of `units` outright."""
+        return any(set(units) & set(m.unit_names) for m in self.plan.measures)
+
     def _due(self, number: int) -> str:
         """A measure's dated deadlines in brackets, for compact lists."""
         dated = [d.phrase for d in self.plan.measure(number).deadlines if d.year is not None]
@@ -361,6 +371,8 @@ class DefaultComposer:
                 if not any(roles or designations for roles, designations in taking_part):
                     continue
                 if not any(roles for roles, _ in taking_part):
+                    if query.named_only and self._named_in_plan(query.units):
+                        continue    # "只算点名的": a designation's reach does not count
                     via_note[m.number] = next(f"（通过「{d[0][0]}」涉及）" for _, d in taking_part if d)
             if not admits(m, query):
                 continue

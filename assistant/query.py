@@ -64,6 +64,7 @@ class Query:
     span: bool = False                 # the scope is a range the question named ("第80到第84条")
     excluded: tuple[int, ...] = ()     # measures the question sets aside ("除…之外")
     excluded_units: tuple[str, ...] = ()  # ...because they name these units ("没点X的名")
+    named_only: bool = False           # a named unit's own listed measures, none reached by designation
     carried: bool = False              # an elliptical follow-up that redoes the previous operation
     # units the plan does not name, placed by the organ catalog: (name, kind, level)
     unlisted: tuple[tuple[str, object, str], ...] = ()
@@ -153,7 +154,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  part=part, section=section,
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
-                 excluded_units=s.excluded_units, alternatives=s.alternatives,
+                 excluded_units=s.excluded_units, named_only=s.named_only, alternatives=s.alternatives,
                  only_roles=s.only_roles, sole_unit=s.sole_unit, lacking_roles=s.lacking_roles, contents=s.contents,
                  having_roles=s.having_roles)
     # what the question names outright

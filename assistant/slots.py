@@ -21,7 +21,7 @@ from .lexicon import EN_UNIT_NAMES, STOPWORDS, EnglishReading, is_english, key_t
 from .normalize import normalize_question
 from .records import Plan, Role
 from .text import LAW_NAME_END, chinese_to_int, fold_for_match
-from .units import all_aliases, find_designations_in_text, find_units_in_text
+from .units import DESIGNATIONS, all_aliases, find_designations_in_text, find_units_in_text
 
 _CN = "零〇一二两三四五六七八九十百"
 
@@ -185,9 +185,22 @@ _FRAMING = re.compile(
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
 # A unit the question sets aside: a negation right before its name ("不列审计厅的", "没有
 # 财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
-_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求)?"
-                                   r"(?:到|上|进|及)?(?:过)?(?:名)?$")
-_NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)")
+_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求|算|计入|计)?"
+                                   r"(?:到|上|进|及)?(?:过)?(?:名)?|(?:排除|除去|去掉|刨去|刨除)(?:掉)?)$")
+# (a collective designation set aside after it is named: "“各部门”这种统称沾上的不算")
+_NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)|"
+                                  r"^[”\"」』]?[^，。？！；]{0,6}?(?:统称|说法|表述|写法|字样|这种|那种|这类|那类|这样的?|那样的?|之类的?)"
+                                  r"[^，。？！；]{0,6}?(?:不算|不计|别算|除外|不包括|不含|排除)")
+# Only the measures that name a unit outright ("点名的", "名单里直接写了它的", "统称沾上的不算").
+DESIGNATIONS_SET_ASIDE = re.compile(r"(?:统称|集合性表述|泛称|笼统的?说法)[^，。？！）)]{0,12}?(?:不算|不计|不要|除外|不包括|不含)|"
+                                    r"(?:不算|不计|不含|不包括|排除)[^，。？！]{0,12}?(?:统称|集合性表述|泛称)")
+NAMED_ONLY = re.compile(r"点名|点了[^，。？！]{0,8}名|直接(?:写|点|列|提|出现)|" + DESIGNATIONS_SET_ASIDE.pattern)
+
+
+def _without_set_aside_designations(text: str) -> str:
+    """The text without a clause that sets collective designations aside: the designations it
+    quotes are not the question's subject."""
+    return "".join(c for c in re.split(r"(?<=[，。；？！,;?!（）()])", text) if not DESIGNATIONS_SET_ASIDE.search(c))
 # The shape of a measure's unit clause: "只写了牵头单位", "没有参加单位", "参加单位一个也没写".
 _ROLE_NAMES = {"牵头": Role.LEAD, "参加": Role.PARTICIPANT, "责任": Role.RESPONSIBLE}
 _SOLE_UNIT = re.compile(r"(?:单独|独自|独家|一家|一个单位)(?:就)?(?:负责|牵头|承担|完成|来做|来干|做|干|扛)|"
@@ -292,6 +305,7 @@ class Slots:
     span: tuple[int, ...] = ()                  # "第80到第84条": every measure of a range
     excluded: tuple[int, ...] = ()              # "除了经费那项之外": measures the question sets aside
     excluded_units: tuple[str, ...] = ()        # "不列审计厅的": units whose measures are set aside
+    named_only: bool = False                    # "只算点名的": no measure that reaches a unit by designation
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
     sole_unit: bool = False                     # "只由它一个单位负责的": the unit clause names one unit only
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
@@ -1008,7 +1022,14 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     units, unlisted, unit_words = link_units(text, english, catalog, reader.lexicon if reader is not None else None)
     units = tuple(u for u in units if not (u in _PSEUDO_UNITS and _inside_plan_phrase(text, u, plan)))
     set_aside = negated_units(text, units) if not english else ()
-    if set_aside:
+    named_only = bool(NAMED_ONLY.search(text))
+    collective = {d.name for d in DESIGNATIONS}
+    if set_aside and set(set_aside) <= collective and set(units) - set(set_aside):
+        # "发改委牵头的，不算“自治区政府各部门”那种": the named unit's own listed measures, none
+        # that reaches it only through the designation set aside
+        named_only = True
+        units = tuple(u for u in units if u not in set_aside)
+    elif set_aside:
         # the measures that name a unit set aside are left out, and it constrains nothing else
         # (市县 governments are named through the designation 各市县〔区〕)
         names = set(set_aside) | ({"各市县〔区〕"} if set(set_aside) & _PSEUDO_UNITS else set())
@@ -1031,6 +1052,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         rest = rest.replace(word, " ")
     if excluded:
         rest = EXCLUSION.sub(" ", rest)
+    rest = NAMED_ONLY.sub(" ", _without_set_aside_designations(rest))
     for pattern in _SLOT_SPANS:
         rest = pattern.sub(" ", rest)
     for alias in _aliases_longest_first():
@@ -1066,7 +1088,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
               and t not in all_aliases() and not ROLE_CLAUSE_WORDS.search(t) and t not in _ROLE_NAMES)
     # (Chinese written into an English question, "the “My Ningxia” (我的宁夏) app", is the plan's own term)
     # a phrase the asker put in quotes and the plan uses is a term as written ("互联网+监管")
-    quoted = tuple(q for q in QUOTED.findall(text) if fold_for_match(q) in _folded_corpus(plan)
+    quoted = tuple(q for q in QUOTED.findall(_without_set_aside_designations(text)) if fold_for_match(q) in _folded_corpus(plan)
                    and not _FRAMING_ONLY.fullmatch(q) and not ROLE_CLAUSE_WORDS.search(q)
                    and not any(q in w for w in unit_words) and not any(a in q for a in _aliases_longest_first()))
     terms = tuple(dict.fromkeys((*quoted, *(t for t in terms if not any(t in q for q in quoted)))))
@@ -1120,7 +1142,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         has_deadline=any(not text[m.end():].lstrip().startswith("也") for m in HAS_DEADLINE_RE.finditer(text)),
         plural=bool(PLURAL_RE.search(text)) or occurrences,
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
-        excluded_units=set_aside, only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(_without_excluded_clauses(text))), lacking_roles=lacking_roles, having_roles=having_roles,
+        excluded_units=() if named_only and set(set_aside) <= collective else set_aside, named_only=named_only,
+        only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(_without_excluded_clauses(text))), lacking_roles=lacking_roles, having_roles=having_roles,
         contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
         asks=frozenset(asks))
 
