@@ -292,9 +292,9 @@ class DefaultComposer:
         if query.scope:     # a follow-up's filter of the previous answer says so
             lines[0] = self.t(query, "within", where=self._scope_label(query)) + lines[0]
         for m in exact:
-            sentence = next((s for s in split_sentences(m.body)
-                             if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)), m.body)
-            lines.append(f"- {sentence}{m.citation}")
+            # every sentence that uses a term (a measure may use it twice, saying different things)
+            sentences = [s for s in split_sentences(m.body) if any(fold_for_match(t) in fold_for_match(s) for t in query.terms)]
+            lines.append(f"- {''.join(sentences[:3]) or m.body}{m.citation}")
         # related measures obey the same constraints (a follow-up's filter stays in its scope)
         unconstrained = query.but(terms=())
         others = [n for n in related if n not in {m.number for m in exact}
@@ -395,6 +395,10 @@ class DefaultComposer:
                     continue        # a subject's yearly duties are its time requirements too
                 rows.append((d.sort_key, d, m))
         rows.sort(key=lambda row: (row[0], row[2].number))
+        if query.doc_field == "both" and rows:
+            # "最早和最晚到期的分别是哪条": each end under its own heading
+            ends = [self.deadlines(query.but(doc_field=end)) for end in ("earliest", "latest")]
+            return "\n\n".join(text for text, _ in ends), list(dict.fromkeys(n for _, ns in ends for n in ns))
         if query.doc_field in ("earliest", "latest") and rows:
             edge = rows[0][0] if query.doc_field == "earliest" else rows[-1][0]
             rows = [row for row in rows if row[0] == edge]

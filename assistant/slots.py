@@ -126,13 +126,20 @@ _ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办|承担|主办|协助
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
+# A clause that sets something aside ("不算总体目标里的“到2025年”"): what it names is no constraint.
+SET_ASIDE_CLAUSE = re.compile(r"(?:(?<!算)不算|不包括|不含|不计|排除|除去)[^，。？！；）)]{0,30}|"
+                              r"[^，。？！；（(]{0,30}?(?<!算)(?:不算|除外|不计|不包括在内)(?=[，。？！；）)]|$)")
+# Both ends named together ("最早和最晚的截止时间", "earliest and latest").
+BOTH_EXTREMES = re.compile(r"(?:最早|最先|最靠前)(?:的)?\s*(?:和|与|跟|及|、|以及|还有|/)\s*(?:最晚|最迟|最后|最靠后)|"
+                           r"(?:最晚|最迟|最靠后)(?:的)?\s*(?:和|与|跟|及|、|以及|还有|/)\s*(?:最早|最先|最靠前)|"
+                           r"\bearliest\b.{0,20}\blatest\b|\blatest\b.{0,20}\bearliest\b", re.I)
 # Ranking by deadline: the earliest or the latest.
 EXTREME_RE = re.compile(r"(最早|最先|最晚|最迟|最后|最靠前|最靠后)[^，。？]{0,5}(截止|到期|完成|期限|时限|时间|节点)|"
                         r"(截止|到期|期限|时限|时间|节点|日期)[^，。？]{0,3}(最早|最晚|最迟|最靠前|最靠后)|最急|最紧急|最紧迫|最着急|"
                         r"(earliest|latest|last) deadline", re.I)
 # A filter on measures that carry a deadline at all ("带截止时间的任务", "规定了完成时限的措施").
 HAS_DEADLINE_RE = re.compile(r"(?:带|有|规定了?|设定了?|明确了?|写了|写明了?|标了|注明了?)[^，。？]{0,4}(?:截止|完成)?"
-                             r"(?:时间|期限|时限|时间节点|日期)的|"
+                             r"(?:时间|期限|时限|时间节点|日期|年份|年限)的|"
                              # "多少条写了截止时间？" (not "有没有写截止时间", which asks about each)
                              r"(?<!没)(?<!有无)(?<!是否)(?:写了|写明了|标了|注明了|规定了|设定了)[^，。？没]{0,4}(?:截止|完成)?"
                              r"(?:时间|期限|时限|时间节点|日期)(?=[？?，,。；;]|$)|"
@@ -974,7 +981,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     low, high = (int(spanned.group(1)), int(spanned.group(2))) if spanned else (None, None)
     # "2021—2025年的方案" names the plan by its period, it sets no time constraint
     names_period = spanned is not None and (low, high) == (period.start, period.end)
-    years = _years(YEAR_SPAN.sub(" ", text) if names_period else text, today)
+    # a year only in a clause that sets something aside ("不算总体目标里的“到2025年”") sets no time
+    years = _years(SET_ASIDE_CLAUSE.sub(" ", YEAR_SPAN.sub(" ", text) if names_period else text), today)
     bad_year = next((y for y, _ in years if not period.covers(y)), None)
     year, month = years[0] if years else (None, None)
     # several years joined as alternatives ("2022年和2023年各有哪些"): any of them
@@ -1006,16 +1014,21 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # "2022年以后": from that year to the end of the plan period
         since, year, month = year, period.end, None
 
-    extreme = EXTREME_RE.search(text)
+    extreme = EXTREME_RE.search(text) or BOTH_EXTREMES.search(text)
     if extreme and year is not None and _GUESSED_YEAR.search(text):
         # "最迟的期限在哪一年？是2024年吧？": the year is the asker's guess, checked by the answer
         year, month, since = None, None, None
-    if extreme and extreme.group(1) and re.match(r"(?:要|得|在|需|须|应|必须|需要|应当){0,2}(?:多长|多久|几|多少)",
+    if extreme and extreme.re is EXTREME_RE and extreme.group(1) and re.match(r"(?:要|得|在|需|须|应|必须|需要|应当){0,2}(?:多长|多久|几|多少)",
                                                  text[extreme.end(1):]):
         extreme = None      # "最迟多长时间内": how long, not which deadline comes last
     extreme_kind = None
     if extreme:
-        extreme_kind = "latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", extreme.group(0), re.I) else "earliest"
+        kinds = {"latest" if re.search(r"最晚|最迟|最后|靠后|latest|last", m.group(0), re.I) else "earliest"
+                 for m in EXTREME_RE.finditer(text)}
+        if BOTH_EXTREMES.search(text):
+            kinds = {"earliest", "latest"}
+        # "最早和最晚到期的分别是哪条": both ends
+        extreme_kind = "both" if len(kinds) == 2 else kinds.pop()
 
     reader = english_lexicon_for(plan, tokenizer, catalog) if english else None
     reading = reader.read(text) if reader is not None else None
@@ -1098,7 +1111,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # term, it does not add subjects of its own
         terms = tuple(t for t in terms if t in outside)
 
-    doc_field = next(iter(document_fields(text)), None)
+    doc_field = next(iter(document_fields(SET_ASIDE_CLAUSE.sub(" ", text))), None)
     value = TARGET_VALUE_RE.search(text)
     target = value.group(0).replace(" ", "") if value else (
         "%" if TARGET_KIND_RE.search(text) else ("" if TARGET_WORD_RE.search(text) else None))
