@@ -148,9 +148,13 @@ class DefaultComposer:
         """The direct answer first when the question asks for a date, a unit or a number."""
         lines = []
         if Asks.DEADLINE in query.asks:
+            timed = [t.clause for t in m.targets if t.is_time_limit]
             if m.deadlines:
                 lines.append(self.t(query, "direct_deadline", phrases="；".join(d.phrase for d in m.deadlines),
                                     cite=m.citation))
+            elif timed:
+                # "最迟什么时候开": a time limit counted from an event ("24小时内") is the answer
+                lines.append(self.t(query, "direct_time_limit", clauses="；".join(dict.fromkeys(timed)), cite=m.citation))
             else:
                 # a claim of absence cannot be quoted, so it names the measure without a citation
                 lines.append(self.t(query, "no_deadline", number=m.number))
@@ -318,8 +322,7 @@ class DefaultComposer:
             return self.t(query, "records_none"), []
         lines = [self.constraint_note(query) + self.t(query, "records_summary", count=len(found))]
         for m in found:
-            clause = "；".join(f"{role.label}：{'、'.join(u.name for u in m.units_with_role(role))}"
-                               for role in Role if m.units_with_role(role))
+            clause = self.units_line(m).removesuffix(m.citation)
             lines.append(f"- {split_sentences(m.body)[0]}（{clause}）{m.citation}")
         return "\n".join(lines), [m.number for m in found]
 

@@ -53,6 +53,8 @@ _ITS_OFFICE = re.compile(r"^(?:的|下面|下设|下属|底下|里面|里)*(?:�
 _WORK_ORGAN = re.compile(r"(机关|部门|机构)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
 _SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
+# The organs that are a whole system: a 部门 or 机构 is one of their parts, never one of them.
+_WHOLE_SYSTEMS = {"党委", "人民政府", "政府", "人大常委会", "政协"}
 # "我区/咱区/本区" is the 自治区 itself, as the plan writes it ("我区一体化政务服务平台")
 _GENERIC_LOCAL = re.compile(r"(?:某|我们|我|咱们|咱|本)(?:个)?(市|县|(?<![我咱本])区|乡镇|乡|镇|街道)")
 # A level word right before an organ noun, with no place named: "县司法局", "市里的公安局",
@@ -248,6 +250,8 @@ class OrganCatalog:
                 continue
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
+            if noun in ("部门", "机构", "单位") and re.sub(r"^自治区", "", organ.name) in _WHOLE_SYSTEMS:
+                continue        # "党委里管干部的那个部门" is a department of the committee, not the committee
             words = (*organ.work, *organ.aliases)
             # scattered characters say little, unless an organ noun such as 法院 leaves few to
             # choose from ("级别最高的那家法院": 高, 级 of 高级法院)

@@ -138,8 +138,10 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         section = section_in_part(plan, previous.query.part, _ordinal_value(inner.group(1)))
         if section is not None:
             return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
-    if query.intent == Intent.STRUCTURE and query.section and not inner:
-        return query        # "其中讲X的那一节包括哪些": the section its title names
+    if query.intent == Intent.STRUCTURE and query.section:
+        # "其中讲X的那一节包括哪些": the section its title names; "里面第三十三节" numbered in
+        # the whole plan (no part has 33 sections)
+        return query
     beyond = BEYOND_PREVIOUS.search(text)
     if beyond and listed:
         # "这一部分之外还有哪些写到X": the previous answer's measures set aside
@@ -169,6 +171,8 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     extreme = DEADLINE_EXTREME.search(text)
     if extreme and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end():]):
         extreme = None      # "最迟几天内": how long, not which comes due last
+    if extreme and not re.search(r"[条项个件哪]|\bwhich\b|\bone\b", text, re.I):
+        extreme = None      # "那X最迟什么时候开": when X is due, not which of several comes last
     if extreme and len(listed) >= 2 and query.intent != Intent.DEADLINES and not query.units \
             and (ANAPHORA.search(text) or len(text) <= 12):
         # "最迟的那条是哪个": the previous answer's measures ranked by deadline

@@ -161,7 +161,9 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
     if s.bad_measure is not None:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=s.bad_measure)
     if s.measures:
-        premise = tuple(w for w in s.narrowing if len(w) >= 2) + ((s.target,) if s.target and s.target != "%" else ())
+        # (the plan's own longer phrases too: "行政执法案例指导" is one subject, its words common)
+        premise = tuple(dict.fromkeys((*(w for w in s.narrowing if len(w) >= 2), *(t for t in s.terms if len(t) >= 4)))) \
+            + ((s.target,) if s.target and s.target != "%" else ())
         return base.but(intent=Intent.MEASURE, measures=s.measures, premise=premise)
     if s.span:
         # "第1至3条讲的什么": those measures; "…里哪些有2022年的期限": they bound the

@@ -57,6 +57,14 @@ class Target:
         """"min" (at least), "max" (at most / within) or "" (an exact figure)."""
         return bound_direction(self.bound)
 
+    @property
+    def is_time_limit(self) -> bool:
+        """A span of time ("24小时内", "30日"): it answers "when" for what it times."""
+        return self.unit in TIME_UNITS
+
+
+TIME_UNITS = frozenset({"小时", "日", "天", "个工作日", "工作日", "个月", "月", "年"})
+
 
 MIN_BOUNDS = ("不得少于", "不得低于", "不少于", "不低于", "至少", "最少", "以上", "不下于")
 MAX_BOUNDS = ("不得超过", "不得高于", "不超过", "不高于", "至多", "最多", "最迟", "以内", "以下", "内")

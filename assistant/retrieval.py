@@ -127,7 +127,8 @@ class HybridSearch:
         for n in quoted:
             fused.setdefault(n, 0.0)
             sources.setdefault(n, {})
-        sure = sure_paraphrase(rankings.get("para", [])) if everyday else None
+        sure = self.paraphrases.sure_match(query, rankings["para"]) \
+            if everyday and self.paraphrases is not None else None
         if sure is not None:
             fused.setdefault(sure, 0.0)
             sources.setdefault(sure, {})

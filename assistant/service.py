@@ -57,7 +57,8 @@ class Assistant:
         self.lexical = LexicalSearch(self.plan, self.tokenizer)
         from .paraphrases import ParaphraseSearch
         self.paraphrases = ParaphraseSearch.build(self.embedder.embed_queries, self.settings.model_cache_dir,
-                                                  self.embedder.model_id, progress=progress)
+                                                  self.embedder.model_id, progress=progress,
+                                                  tokenizer=self.tokenizer)
         self.hybrid = HybridSearch(self.dense, self.lexical, paraphrases=self.paraphrases)
         from .catalog import default_catalog
         from .slots import english_lexicon_for
@@ -263,14 +264,18 @@ class Assistant:
         words = [fold_for_match(w) for w in query.premise]
         values = [w for w in words if re.match(r"\d", w)]
         subjects = [w for w in words if w not in values]
-        if not (subjects and not any(w in b for w in subjects for b in bodies)
-                or values and not any(v in b for v in values for b in bodies)):
+        none_used = subjects and not any(w in b for w in subjects for b in bodies)
+        # "第49条是讲行政复议案例指导的": the named measure uses some of the subject's words; another
+        # uses them all, and that one is what the question describes
+        some_missing = len(subjects) >= 2 and not any(all(w in b for w in subjects) for b in bodies)
+        if not (none_used or some_missing or values and not any(v in b for v in values for b in bodies)):
             return None
         hits = self.retrieve(query.but(text=_MEASURE_NAMED.sub(" ", query.text)), k=10)
         for hit in hits:
             body = fold_for_match(self.plan.measure(hit.number).body)
             if hit.number not in query.measures and all(v in body for v in values) \
-                    and (not subjects or any(w in body for w in subjects)):
+                    and (not subjects or (all(w in body for w in subjects) if some_missing and not none_used
+                                          else any(w in body for w in subjects))):
                 return hit.number
         return None
 
@@ -308,7 +313,7 @@ class Assistant:
         dense_top = max((h.sources.get("dense", (0, 0.0))[1] for h in hits), default=0.0)
         lexical_top = max((h.sources.get("bm25", (0, 0.0))[1] for h in hits), default=0.0)
         # a sure everyday-question match (assistant.paraphrases) vouches for the question
-        paraphrased = sure_paraphrase(self.paraphrases.search(query.search_text, k=2)) is not None
+        paraphrased = self.paraphrases.sure_match(query.search_text) is not None
         outside_kind = query.outside_kind
         verdict = self.scope.judge(query.text, dense_top, names_units=bool(query.units), lexical_top=lexical_top,
                                    outside_kind=outside_kind, english=query.english,
@@ -334,6 +339,9 @@ class Assistant:
             evidence = _law_names(query.text) if asked.label == "law_text" else \
                 [*self._subject_terms(query.text), *re.findall(r"《([^》]{2,40})》", query.text)]
             about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)]
+            # the measure using the question's rarest words first ("经费" before "法治政府建设")
+            about.sort(key=lambda n: -sum(1.0 / max(1, document_frequency(t, self.plan)) for t in set(evidence)
+                                          if t in self.plan.measure(n).body))
             # how to use a thing the plan names in quotes ("“X”小程序怎么登录"): the plan asks for
             # the thing and gives no instructions
             howto = asked.label == "other_domain" and self.scope.quotes_plan(query.text)
@@ -383,7 +391,7 @@ class Assistant:
             stating = [h for h in hits[:3] if states_quantity(self.plan.measure(h.number).text, query.quantity_word)]
             if stating and stating[0] is not hits[0]:
                 hits = [stating[0]] + [h for h in hits if h is not stating[0]]
-        if Asks.DEADLINE in query.asks and len(hits) > 1 and not self.plan.measure(hits[0].number).deadlines \
+        if Asks.DEADLINE in query.asks and len(hits) > 1 and not _sets_a_time(self.plan.measure(hits[0].number)) \
                 and self.plan.measure(hits[1].number).deadlines and not query.alternatives:
             # "到什么时候要建成X": of the two best, the one that sets a date answers a question
             # asking for one; the other only shares its subject
@@ -415,6 +423,10 @@ class Assistant:
                         coverage="partial" if lacking else "full")
         return answer, [h.number for h in hits[:5]]
 
+
+def _sets_a_time(measure) -> bool:
+    """A date, or a time limit ("24小时内", "30日"), answers a question asking when."""
+    return bool(measure.deadlines) or any(t.is_time_limit for t in measure.targets)
 
 _DATE_SPAN = re.compile(r"20\d\d\s*年\s*(?:\d{1,2}\s*月(?:份)?)?\s*(?:底|末|初|中)?\s*(?:前|以前|之前|之内|内)?")
 _MONEY_WORDS = re.compile(r"钱|价|金额|费用|工资|薪")

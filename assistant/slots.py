@@ -116,7 +116,7 @@ DEADLINE_ASK = re.compile(r"什么时候|何时|哪一?年|几时|多会儿|啥�
                           r"(?:^|[,.;:!?]\s*)when\b|\bwhen\s*\?|deadline|by when|what date|which year|how soon", re.I)
 UNITS_ASK = re.compile(r"谁(牵头|负责|来|参加|参与)|牵头单位|参加单位|责任单位|哪(?:个|些|几个)(?:单位|部门)|"
                        r"谁是|由谁|是谁|是不是.{0,8}(牵头|负责)|\bwho\b|which (unit|department)s?", re.I)
-TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这第])几(个|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
+TARGET_ASK = re.compile(r"多少|多长|多久|期限|(?<![哪那这第])几(?:个(?!(?:牵头|参加|责任|配合)?(?:单位|部门))|次|期|天|日|小时|学时|项|名|人|位)|百分之|比例|出庭率|答复率|不少于|至少|"
                         r"\bhow (many|much|long)\b", re.I)
 # 参与 is read as "involved in any role"; only the plan's own role words filter by role.
 ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
@@ -192,7 +192,7 @@ _FRAMING = re.compile(
 EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:的)?(?:那一?条|那一?项|这一?条|这一?项|那些|这些)?(?:措施|任务)?(?:以外|之外|外)")
 # A unit the question sets aside: a negation right before its name ("不列审计厅的", "没有
 # 财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
-_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求|算|计入|计)?"
+_NEGATION_BEFORE_UNIT = re.compile(r"(?:(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求|算|计入|计|出现)?"
                                    r"(?:到|上|进|及)?(?:过)?(?:名)?|(?:排除|除去|去掉|刨去|刨除)(?:掉)?)$")
 # (a collective designation set aside after it is named: "“各部门”这种统称沾上的不算")
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)|"
@@ -605,6 +605,15 @@ def _folded_measures(plan: Plan) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4)
+def _unquote_non_plan(text: str, plan: Plan) -> str:
+    """Quotation marks around words the plan never uses only stress them ("那个“管钱袋子”的厅"):
+    dropped, so that a description of a unit reads as one."""
+    return QUOTED_SPAN.sub(lambda m: m.group(0) if fold_for_match(m.group(1)) in _folded_corpus(plan) else m.group(1), text)
+
+
+QUOTED_SPAN = re.compile(r"[“\"「『]([^“”\"「」『』]{1,12})[”\"」』]")
+
+
 def _folded_corpus(plan: Plan) -> str:
     return "\n".join(_folded_measures(plan))
 
@@ -829,6 +838,8 @@ def _counted_thing(text: str, plan: Plan) -> str | None:
     for found in _COUNTED.finditer(text):
         run = found.group(1)
         for end in range(len(run), 2, -1):
+            if ROLE_CLAUSE_WORDS.search(run[:end]):
+                break       # "还有哪几个牵头单位" asks which units, read from the unit clause
             if fold_for_match(run[:end]) in _folded_corpus(plan):
                 return run[:end]
     return None
@@ -1032,7 +1043,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
 
     reader = english_lexicon_for(plan, tokenizer, catalog) if english else None
     reading = reader.read(text) if reader is not None else None
-    units, unlisted, unit_words = link_units(text, english, catalog, reader.lexicon if reader is not None else None)
+    units, unlisted, unit_words = link_units(_unquote_non_plan(text, plan), english, catalog,
+                                             reader.lexicon if reader is not None else None)
     units = tuple(u for u in units if not (u in _PSEUDO_UNITS and _inside_plan_phrase(text, u, plan)))
     set_aside = negated_units(text, units) if not english else ()
     named_only = bool(NAMED_ONLY.search(text))
@@ -1053,7 +1065,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     having_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for pair in _BOTH_ROLES.findall(text) for r in pair if r))
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
-    rest = _SELF_INTRO.sub(" ", text) if units else text
+    rest = _unquote_non_plan(_SELF_INTRO.sub(" ", text) if units else text, plan)
     rest = _PURPOSE.sub(" ", rest)
     if units:   # "管审计监督的那个厅": the clause describes the unit, it is not a topic (read
         # before the unit's own words go, which would take the "的那个" that marks the clause)
