@@ -189,7 +189,7 @@ class DefaultComposer:
         return "\n\n".join(lines)
 
     def unit_duties(self, unit: str, query: Query) -> tuple[str, dict]:
-        """A unit's duties as compact Markdown tables (项号, 角色, 时限, 要点): the measures that
+        """A unit's duties as compact Markdown tables (项号, 角色, 时限, 单位, 要点): the measures that
         name the unit first (one row per measure, in role order), then one table per collective
         designation that reaches it. Every row ends in its measure's citation, so each row is
         checked against that measure; `duties` (the JSON contract) lists the same numbers."""
@@ -263,15 +263,16 @@ class DefaultComposer:
 
     def _duty_table(self, rows: list[tuple[int, str]], query: Query, limit: int | None) -> list[str]:
         """Markdown table lines (blank lines around it) for (measure number, role text) rows:
-        项号 | 角色 | 时限 | 要点, the 要点 being the measure's opening clauses, whole (the whole
-        measure when `limit` is None), followed by the citation that closes the row."""
+        项号 | 角色 | 时限 | 单位 | 要点: the 单位 the measure's unit clause as the plan writes it (with
+        whom), the 要点 its opening clauses, whole (the whole measure when `limit` is None), followed
+        by the citation that closes the row."""
         from .duties import clause_summary
-        lines = ["", self.t(query, "unit_table_header"), "| --- | --- | --- | --- |"]
+        lines = ["", self.t(query, "unit_table_header"), "| --- | --- | --- | --- | --- |"]
         for number, role in rows:
             m = self.plan.measure(number)
             deadline = "；".join(d.phrase for d in m.deadlines) or EMPTY_CELL
             summary = m.body if limit is None else clause_summary(m, limit)
-            cells = [f"第{m.number}项", role, deadline, summary + m.citation]
+            cells = [f"第{m.number}项", role, deadline, self.units_line(m).removesuffix(m.citation), summary + m.citation]
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         return lines + [""]
 

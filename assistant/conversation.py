@@ -249,8 +249,13 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if singular and prev_measures and not query.units:
         # "那条/这条/它" points at one measure of the previous answer: the one its topic
         # words name ("表彰奖励那条"), else the first it cited
-        focus = _best_match(topic, list(dict.fromkeys([*previous.cited, *prev_measures])), plan) or \
-            (previous.cited[0] if previous.cited else prev_measures[0])
+        candidates = list(dict.fromkeys([*previous.cited, *prev_measures]))
+        focus = _best_match(topic, candidates, plan)
+        if focus is None and plan is not None and _names_other_subject(text, candidates, plan, tokenizer):
+            # "那X那条讲了啥" with an X the previous measures never speak of: X's measure,
+            # found in the whole plan
+            return query.but(scope=())
+        focus = focus or (previous.cited[0] if previous.cited else prev_measures[0])
         return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
     carried = _carry_over(query, previous)
     if carried is not None:

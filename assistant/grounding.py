@@ -351,7 +351,8 @@ def unit_claims(text: str) -> list[UnitClaim]:
             if after and re.search(r"\bnot\b|\bonly\b", text[end:end + after.end()], re.I) and role == Role.LEAD:
                 role = None
         else:
-            clause_start = max(text.rfind(p, 0, start) for p in "，。；")
+            # (a table cell ends a clause: a role label in one cell says nothing of the next)
+            clause_start = max(text.rfind(p, 0, start) for p in "，。；|")
             label = None
             for match in _ROLE_LABEL.finditer(text, clause_start + 1, start):
                 label = match

@@ -339,9 +339,6 @@ class Assistant:
             evidence = _law_names(query.text) if asked.label == "law_text" else \
                 [*self._subject_terms(query.text), *re.findall(r"《([^》]{2,40})》", query.text)]
             about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body for t in evidence)]
-            # the measure using the question's rarest words first ("经费" before "法治政府建设")
-            about.sort(key=lambda n: -sum(1.0 / max(1, document_frequency(t, self.plan)) for t in set(evidence)
-                                          if t in self.plan.measure(n).body))
             # how to use a thing the plan names in quotes ("“X”小程序怎么登录"): the plan asks for
             # the thing and gives no instructions
             howto = asked.label == "other_domain" and self.scope.quotes_plan(query.text)

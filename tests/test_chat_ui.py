@@ -34,7 +34,7 @@ ROW = re.compile(r"^\| 第(\d+)项 \|.*【第(\d+)项】 \|$")
 def test_duty_answer_is_a_grounded_table(assistant):
     answer = assistant.ask("统计局要做什么")
     text, duties = answer.answer, answer.duties
-    assert "| 项号 | 角色 | 时限 | 要点 |" in text
+    assert "| 项号 | 角色 | 时限 | 单位 | 要点 |" in text
     rows = [ROW.match(line) for line in text.splitlines() if line.startswith("| 第")]
     assert rows and all(rows), "every table row ends in its own citation"
     assert all(m.group(1) == m.group(2) for m in rows)
