@@ -400,7 +400,7 @@ class DefaultComposer:
                 rows.append((d.sort_key, d, m))
         rows.sort(key=lambda row: (row[0], row[2].number))
         if query.doc_field == "both" and rows:
-            # "最早和最晚到期的分别是哪条": each end under its own heading
+            # "最早和最晚的期限各是哪项": each end under its own heading
             ends = [self.deadlines(query.but(doc_field=end)) for end in ("earliest", "latest")]
             return "\n\n".join(text for text, _ in ends), list(dict.fromkeys(n for _, ns in ends for n in ns))
         if query.doc_field in ("earliest", "latest") and rows:

@@ -9,7 +9,7 @@ were taken for ones the plan cannot answer): ``type``, the kind of answer wanted
 comparison, structure, unanswerable), and ``asks_for``, the kind of information wanted
 (requirement, unit, deadline, number, document, structure; or one the plan cannot hold:
 progress, money, person, law_text, external_event, statistics, other_region, other_domain,
-other_period; or details: how to apply for, where to find or what looks like a thing it names). A logistic regression over character 1–3-grams predicts each; its
+other_period). A logistic regression over character 1–3-grams predicts each; its
 cross-validated accuracy is reported by ``python -m assistant.answer_type``.
 """
 from __future__ import annotations
@@ -34,10 +34,6 @@ NOT_IN_PLAN = frozenset({"progress", "money", "person", "law_text", "external_ev
 LINKED_KINDS = frozenset({"other_region", "other_period"})
 # Of those, the ones where a measure on the same topic still deserves a "partial" answer.
 PARTIAL_KINDS = frozenset({"progress", "money", "person", "statistics", "external_event", "law_text"})
-# Practical details of a thing the plan names (how to apply for it, where, what it looks like): the
-# plan holds the thing, not the details, so such a question is answered in part and never refused
-# for its kind; it is not counted with the kinds above.
-DETAILS = "details"
 
 
 @dataclass(frozen=True)
@@ -155,10 +151,6 @@ class AnswerTypeClassifier:
                     for s in (slots or [None] * len(texts))]
             blocks.append(csr_matrix(SLOT_WEIGHT * np.asarray(rows)))
         return hstack(blocks).tocsr() if len(blocks) > 1 else blocks[0]
-
-    def asks_details(self, text: str) -> float:
-        """How likely the question asks for practical details of a thing (see DETAILS)."""
-        return float(self._proba(text, None, None)[list(self.classes).index(DETAILS)]) if DETAILS in self.classes else 0.0
 
     def not_in_plan(self, text: str) -> Prediction:
         """How likely the question asks for something the plan never holds (the summed

@@ -251,7 +251,7 @@ class OrganCatalog:
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
             if noun in ("部门", "机构", "单位") and re.sub(r"^自治区", "", organ.name) in _WHOLE_SYSTEMS:
-                continue        # "党委里管干部的那个部门" is a department of the committee, not the committee
+                continue        # "党委里管组织人事的那个部门" is a department of the committee, not the committee
             words = (*organ.work, *organ.aliases)
             # scattered characters say little, unless an organ noun such as 法院 leaves few to
             # choose from ("级别最高的那家法院": 高, 级 of 高级法院)

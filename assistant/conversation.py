@@ -75,9 +75,9 @@ WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条
 AMONG_THOSE = re.compile(r"其中|这些|那些|上述|以上|里面|当中|which of (them|these)", re.I)
 CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|时限|截止|期限|日期|节点|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊|"
-                       # verbs of getting a thing done go with a deadline question ("什么时候要建成")
+                       # verbs of getting a thing done go with a deadline question ("啥时候要建好")
                        r"(?:建|做|办|干|弄|搞)(?:成|好|完)|做到|达到|到位|实现|"
-                       # words that compare what was asked about ("它们俩的牵头单位一样吗")
+                       # words that compare what was asked about ("这两项的牵头单位相同吗")
                        r"一样|相同|不同|不一样|一致|区别|差别|差异")
 
 

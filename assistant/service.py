@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from .answer import Answer, DefaultComposer, citations_in, states_quantity
 from .text import split_questions
-from .answer_type import DETAILS, PARTIAL_KINDS
+from .answer_type import PARTIAL_KINDS
 from .config import Settings, get_settings
 from .conversation import Turn, in_speakers_words, resolve
 from .index import PlanIndex
@@ -265,7 +265,7 @@ class Assistant:
         values = [w for w in words if re.match(r"\d", w)]
         subjects = [w for w in words if w not in values]
         none_used = subjects and not any(w in b for w in subjects for b in bodies)
-        # "第49条是讲行政复议案例指导的": the named measure uses some of the subject's words; another
+        # "第70条讲的是行政执法案例指导": the named measure uses some of the subject's words; another
         # uses them all, and that one is what the question describes
         some_missing = len(subjects) >= 2 and not any(all(w in b for w in subjects) for b in bodies)
         if not (none_used or some_missing or values and not any(v in b for v in values for b in bodies)):
@@ -353,22 +353,6 @@ class Assistant:
             text = self.composer.refusal(query, asked.label)
             return Answer(question=query.original, answer=text, citations=[], refused=True,
                           intent=query.intent.value, measures=[], units=list(query.units), coverage="none"), []
-        if verdict.covered and not query.scope and _states_a_request(query.text) \
-                and self.answer_types["asks_for"].asks_details(query.text) >= ANSWERABILITY_MIN:
-            # how to apply for, where to get or what looks like a thing a measure names: that
-            # measure, said to hold no such detail
-            about = [h.number for h in hits[:3] if any(t in self.plan.measure(h.number).body
-                                                       for t in self._subject_terms(query.text))]
-            if about:
-                text = self.composer.partial(about[0], query, DETAILS)
-                return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
-                              intent=query.intent.value, measures=about[:1], units=list(query.units),
-                              coverage="partial"), []
-            if not query.units and not any(len(t) >= 3 for t in plan_terms_in(query.text, self.plan, self.tokenizer)):
-                # ...of a thing neither the best measures nor any term of the plan names ("怎么申请签证")
-                text = self.composer.refusal(query, "other_domain")
-                return Answer(question=query.original, answer=text, citations=[], refused=True,
-                              intent=query.intent.value, measures=[], units=[], coverage="none"), []
         if not verdict.covered and verdict.reason == "unanswerable" and not query.scope and not query.english:
             # a practical detail ("报名", "电话", "多少钱") about a thing only the plan names in
             # so many words ("行政执法人员资格考试", five characters or more): the plan asks

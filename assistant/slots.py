@@ -126,7 +126,7 @@ _ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办|承担|主办|协助
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
-# A clause that sets something aside ("不算总体目标里的“到2025年”"): what it names is no constraint.
+# A clause that sets something aside ("总体目标那句不算"): what it names is no constraint.
 SET_ASIDE_CLAUSE = re.compile(r"(?:(?<!算)不算|不包括|不含|不计|排除|除去)[^，。？！；）)]{0,30}|"
                               r"[^，。？！；（(]{0,30}?(?<!算)(?:不算|除外|不计|不包括在内)(?=[，。？！；）)]|$)")
 # Both ends named together ("最早和最晚的截止时间", "earliest and latest").
@@ -194,11 +194,11 @@ EXCLUSION = re.compile(r"除(?:了|去|开)?([^，。？！；,?!;]{2,24}?)(?:�
 # 财政厅参与") or a verb of naming negated right after it ("司法厅没被点名").
 _NEGATION_BEFORE_UNIT = re.compile(r"(?:(?:(?<![有是])(?:没有?|不)|未|并未|无|并无)(?:被|把|将)?(?:点|写|列|提|涉及|包括|包含|含|带|让|需要|要求|算|计入|计|出现)?"
                                    r"(?:到|上|进|及)?(?:过)?(?:名)?|(?:排除|除去|去掉|刨去|刨除)(?:掉)?)$")
-# (a collective designation set aside after it is named: "“各部门”这种统称沾上的不算")
+# (a collective designation set aside after it is named: "“各部门”这类统称带上的不计")
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)|"
                                   r"^[”\"」』]?[^，。？！；]{0,6}?(?:统称|说法|表述|写法|字样|这种|那种|这类|那类|这样的?|那样的?|之类的?)"
                                   r"[^，。？！；]{0,6}?(?:不算|不计|别算|除外|不包括|不含|排除)")
-# Only the measures that name a unit outright ("点名的", "名单里直接写了它的", "统称沾上的不算").
+# Only the measures that name a unit outright ("点名的", "名单里直接写了它的", "统称带上的不计").
 DESIGNATIONS_SET_ASIDE = re.compile(r"(?:统称|集合性表述|泛称|笼统的?说法)[^，。？！）)]{0,12}?(?:不算|不计|不要|除外|不包括|不含)|"
                                     r"(?:不算|不计|不含|不包括|排除)[^，。？！]{0,12}?(?:统称|集合性表述|泛称)")
 NAMED_ONLY = re.compile(r"点名|点了[^，。？！]{0,8}名|直接(?:写|点|列|提|出现)|" + DESIGNATIONS_SET_ASIDE.pattern)
@@ -606,7 +606,7 @@ def _folded_measures(plan: Plan) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4)
 def _unquote_non_plan(text: str, plan: Plan) -> str:
-    """Quotation marks around words the plan never uses only stress them ("那个“管钱袋子”的厅"):
+    """Quotation marks around words the plan never uses only stress them ("那个“管审计查账”的厅"):
     dropped, so that a description of a unit reads as one."""
     return QUOTED_SPAN.sub(lambda m: m.group(0) if fold_for_match(m.group(1)) in _folded_corpus(plan) else m.group(1), text)
 
@@ -839,7 +839,7 @@ def _counted_thing(text: str, plan: Plan) -> str | None:
         run = found.group(1)
         for end in range(len(run), 2, -1):
             if ROLE_CLAUSE_WORDS.search(run[:end]):
-                break       # "还有哪几个牵头单位" asks which units, read from the unit clause
+                break       # "一共有几个牵头单位" asks which units, read from the unit clause
             if fold_for_match(run[:end]) in _folded_corpus(plan):
                 return run[:end]
     return None
@@ -992,7 +992,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     low, high = (int(spanned.group(1)), int(spanned.group(2))) if spanned else (None, None)
     # "2021—2025年的方案" names the plan by its period, it sets no time constraint
     names_period = spanned is not None and (low, high) == (period.start, period.end)
-    # a year only in a clause that sets something aside ("不算总体目标里的“到2025年”") sets no time
+    # a year only in a clause that sets something aside ("总体目标那句不算") sets no time
     years = _years(SET_ASIDE_CLAUSE.sub(" ", YEAR_SPAN.sub(" ", text) if names_period else text), today)
     bad_year = next((y for y, _ in years if not period.covers(y)), None)
     year, month = years[0] if years else (None, None)
@@ -1038,7 +1038,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
                  for m in EXTREME_RE.finditer(text)}
         if BOTH_EXTREMES.search(text):
             kinds = {"earliest", "latest"}
-        # "最早和最晚到期的分别是哪条": both ends
+        # "最早和最晚的期限各是哪项": both ends
         extreme_kind = "both" if len(kinds) == 2 else kinds.pop()
 
     reader = english_lexicon_for(plan, tokenizer, catalog) if english else None
@@ -1050,7 +1050,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     named_only = bool(NAMED_ONLY.search(text))
     collective = {d.name for d in DESIGNATIONS}
     if set_aside and set(set_aside) <= collective and set(units) - set(set_aside):
-        # "发改委牵头的，不算“自治区政府各部门”那种": the named unit's own listed measures, none
+        # "财政厅牵头的，“自治区政府各部门”那样的不算": the named unit's own listed measures, none
         # that reaches it only through the designation set aside
         named_only = True
         units = tuple(u for u in units if u not in set_aside)
