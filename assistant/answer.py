@@ -153,7 +153,7 @@ class DefaultComposer:
                 lines.append(self.t(query, "direct_deadline", phrases="；".join(d.phrase for d in m.deadlines),
                                     cite=m.citation))
             elif timed:
-                # "最迟什么时候开": a time limit counted from an event ("24小时内") is the answer
+                # "最晚多久要办": a time limit counted from an event ("24小时内") is the answer
                 lines.append(self.t(query, "direct_time_limit", clauses="；".join(dict.fromkeys(timed)), cite=m.citation))
             else:
                 # a claim of absence cannot be quoted, so it names the measure without a citation

@@ -75,7 +75,7 @@ WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条
 AMONG_THOSE = re.compile(r"其中|这些|那些|上述|以上|里面|当中|which of (them|these)", re.I)
 CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|时限|截止|期限|日期|节点|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊|"
-                       # verbs of getting a thing done go with a deadline question ("啥时候要建好")
+                       # verbs of getting a thing done go with a deadline question ("多会儿能弄好")
                        r"(?:建|做|办|干|弄|搞)(?:成|好|完)|做到|达到|到位|实现|"
                        # words that compare what was asked about ("这两项的牵头单位相同吗")
                        r"一样|相同|不同|不一样|一致|区别|差别|差异")
@@ -139,7 +139,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
         if section is not None:
             return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
     if query.intent == Intent.STRUCTURE and query.section:
-        # "其中讲X的那一节包括哪些": the section its title names; "里面第三十三节" numbered in
+        # "其中讲X的那一节包括哪些": the section its title names; "里头第二十节" numbered in
         # the whole plan (no part has 33 sections)
         return query
     beyond = BEYOND_PREVIOUS.search(text)
@@ -172,7 +172,7 @@ def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None
     if extreme and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end():]):
         extreme = None      # "最迟几天内": how long, not which comes due last
     if extreme and not re.search(r"[条项个件哪]|\bwhich\b|\bone\b", text, re.I):
-        extreme = None      # "那X最迟什么时候开": when X is due, not which of several comes last
+        extreme = None      # "那X最晚几时办": when X is due, not which of several comes last
     if extreme and len(listed) >= 2 and query.intent != Intent.DEADLINES and not query.units \
             and (ANAPHORA.search(text) or len(text) <= 12):
         # "最迟的那条是哪个": the previous answer's measures ranked by deadline

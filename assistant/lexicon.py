@@ -17,7 +17,7 @@ STOPWORDS = frozenset(
     "内容 具体 主要 一 二 三 谁 做 干 搞 负责 任务 措施 条 项 第 吗 里 中 上 下 去 来 到 让 给 会 能 得 着 过 "
     "多长 多长时间 长时间 多久 时候 什么时候 啥时候 何时 怎么样 怎么办 达到 要求 规定 说说 讲讲 介绍 解释 一下子 "
     "呢 吗 么 啥 咋 咋办 哪 为啥 为什么 能不能 不能 可不可以 会不会 行不行 要不要 有没有 是什么 干什么 做什么 "
-    # the whole of the document ("整份方案里"), not a subject in it
+    # the whole of the document ("整篇文件当中"), not a subject in it
     "整份 整个 通篇 全篇 整篇".split())
 
 ENGLISH_GLOSSARY: dict[str, str] = {

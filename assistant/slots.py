@@ -198,7 +198,7 @@ _NEGATION_BEFORE_UNIT = re.compile(r"(?:(?:(?<![有是])(?:没有?|不)|未|并�
 _NEGATION_AFTER_UNIT = re.compile(r"^(?:都|也|并|根本)?(?:没有?|未|不)(?:被)?(?:点名|点到|写到|写进|列入|列进|列名|提到|涉及|参与|在内|在其中)|"
                                   r"^[”\"」』]?[^，。？！；]{0,6}?(?:统称|说法|表述|写法|字样|这种|那种|这类|那类|这样的?|那样的?|之类的?)"
                                   r"[^，。？！；]{0,6}?(?:不算|不计|别算|除外|不包括|不含|排除)")
-# Only the measures that name a unit outright ("点名的", "名单里直接写了它的", "统称带上的不计").
+# Only the measures that name a unit outright ("点名的", "单位栏里直写其名的", "统称带上的不计").
 DESIGNATIONS_SET_ASIDE = re.compile(r"(?:统称|集合性表述|泛称|笼统的?说法)[^，。？！）)]{0,12}?(?:不算|不计|不要|除外|不包括|不含)|"
                                     r"(?:不算|不计|不含|不包括|排除)[^，。？！]{0,12}?(?:统称|集合性表述|泛称)")
 NAMED_ONLY = re.compile(r"点名|点了[^，。？！]{0,8}名|直接(?:写|点|列|提|出现)|" + DESIGNATIONS_SET_ASIDE.pattern)
@@ -273,7 +273,7 @@ CONTENTS_ASK = re.compile(
     # later clause
     rf"《[^》]{{2,40}}?({_CONTAINER})》.{{0,24}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|规定了|写了|讲了|说了)"
     rf"(?:哪些|什么|啥)|"
-    # "那16个具体是哪些文件", "这三项分别叫什么": the members of a set the question counts
+    # "那两份究竟是哪几份办法", "这三个文件分别叫啥": the members of a set the question counts
     rf"(?<![第每])(?:[0-9]+|[二两三四五六七八九十]+)(?:个|份|部)[\u4e00-\u9fff]{{0,4}}?({_CONTAINER})(?:具体|到底|究竟|分别)(?:是|有|指|叫)?(?:哪些|哪几个|什么)|"
     rf"(?<![第每])(?:[0-9]+|[二两三四五六七八九十]+)(?:个|份|部)(?:具体|到底|究竟|分别)(?:是|有|指|叫)?(?:哪些|哪几个)({_CONTAINER})|"
     # "三类重点领域具体是哪三类": which members of a set the plan only counts
