@@ -22,7 +22,7 @@ from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
-from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch, sure_paraphrase
+from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
 from .scope import UNANSWERABLE, ScopeGuard
 from .slots import MENTION_RE, QUOTED, document_frequency
 from .text import fold_for_match
