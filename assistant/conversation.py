@@ -1,13 +1,20 @@
-"""Follow-up questions resolved against the previous turn, deterministically.
+"""Follow-up questions resolved against the previous turn.
 
-"那牵头单位是谁？", "它什么时候完成", "第二条呢", "其中哪一条和巡视巡察有关？", "统计局呢？"
-take their subject from the previous turn's measures, unit or intent.
+A follow-up is an operation on the previous answer: filter its list (by unit, role, time, topic,
+target, unit-list shape), rank it by deadline, pick one of its measures, ask about the same
+measure(s), redo the previous question with one constraint swapped, step to a neighbouring
+measure, take the rest of a list or section, set the previous answer aside, add to it, or ask
+something new. ``assistant.followup`` links the question's references ("其中", "这条", "第二条",
+"那公安厅呢") and its classifier ranks the operations; the likeliest one that the references
+and the previous answer allow is applied here. Before that, references to units are resolved
+("这两个单位", "它牵头的" after a unit's duty list, "我们" for the unit the user said they work for).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from .followup import References, link_references
 from .lexicon import STOPWORDS, Tokenizer
 from .query import (DEADLINE_ASK, TARGET_ASK, UNITS_ASK, Asks, Intent, Query,
                     plan_terms_in, topic_words)
@@ -36,6 +43,31 @@ class Turn:
         return cls(query, tuple(measures), tuple(units), cited, speaker_units(query, previous),
                    recent_units(query, previous), earlier)
 
+    @property
+    def listed(self) -> tuple[int, ...]:
+        """The previous answer's list: what it cited when several, else the measures it was
+        drawn from (a filter of "这里面" may reach past the one measure a search answer cited)."""
+        return self.cited if len(self.cited) >= 2 else self.measures
+
+    @property
+    def single(self) -> tuple[int, ...]:
+        """The one measure the previous answer was about, if it was about one."""
+        return self.cited if len(self.cited) == 1 else self.measures if len(self.measures) == 1 else ()
+
+    @property
+    def shape(self) -> str:
+        """The previous answer's shape as the follow-up classifier reads it."""
+        if self.query.intent == Intent.UNIT and self.query.units:
+            return "unit"
+        if len(self.cited) == 1 and self.query.intent not in (*RECORD_OPERATIONS, Intent.STRUCTURE):
+            return "one"    # a search answer that cited one measure was about that one
+        if len(self.listed) >= 2:
+            return "several"
+        return "one" if self.listed else "none"
+
+
+RECORD_OPERATIONS = (Intent.UNIT, Intent.DEADLINES, Intent.LIST, Intent.TARGETS)
+
 
 def recent_units(query: Query, previous: "Turn | None") -> tuple[str, ...]:
     """The units named so far, the latest last (a unit named again moves to the end)."""
@@ -63,16 +95,7 @@ def in_speakers_words(text: str, speaker: tuple[str, ...], names_unit: bool) -> 
     return FIRST_PERSON.sub(speaker[0], text, count=1)
 
 
-ANAPHORA = re.compile(r"^(那|那么|这|该|它|其|上述|上面|刚才|以上)|这(条|项|个|些)|那(条|项|个|些)|它|其中|上述|上面|刚才|以上|呢|"
-                      r"\b(it|its|that|this|those|these|them|the first|the second)\b", re.I)
-UNIT_PRONOUN = re.compile(r"它|他们|该单位|这个单位|这家单位|\b(?:it|they)\b", re.I)
-# which of the previous measures comes due first or last ("最晚的那项", "哪个最先到期")
-DEADLINE_EXTREME = re.compile(r"最(?:早|先|晚|迟)|最后(?:到期|截止|完成)|\b(?:earliest|latest)\b", re.I)
-ORDINAL = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十]{1,3})\s*(条|项|个)")
-EN_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
-WITHIN = re.compile(r"其中|这些|那些|上述|以上|里面|当中|哪一条|哪一项|哪条|哪项|which of (them|these)", re.I)
-# words that point back at a whole previous answer ("哪条" alone may start a new question)
-AMONG_THOSE = re.compile(r"其中|这些|那些|上述|以上|里面|当中|which of (them|these)", re.I)
+# Words a follow-up uses to point back or to ask for a field; what is left names a topic.
 CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|个)|分别|各自|那么|那|呢|吗|它|它们|其|这|该|是谁|谁|哪些|哪个|什么时候|何时|单位|牵头|参加|责任|时间|时限|截止|期限|日期|节点|"
                        r"完成|要求|多少|有|的|是|么|什么|时候|呀|啊|"
                        # verbs of getting a thing done go with a deadline question ("多会儿能弄好")
@@ -81,235 +104,313 @@ CUE_WORDS = re.compile(r"(?:这|那)[两二三四五六七八九几]?(?:条|项|
                        r"一样|相同|不同|不一样|一致|区别|差别|差异")
 
 
-def _residue(text: str, tokenizer: Tokenizer) -> list[str]:
-    """Content words left after removing follow-up cue words."""
-    stripped = CUE_WORDS.sub(" ", _without_asks(text))
-    return [w for w in tokenizer.content_words(stripped) if w not in STOPWORDS and len(w) > 1]
+@dataclass(frozen=True)
+class _Context:
+    """One follow-up being resolved: the question, its references and the previous turn."""
+    query: Query
+    refs: References
+    previous: Turn
+    tokenizer: Tokenizer
+    plan: object
+
+    @property
+    def text(self) -> str:
+        return self.query.text
+
+    @property
+    def listed(self) -> tuple[int, ...]:
+        return self.previous.listed
+
+    @property
+    def asks(self) -> frozenset:
+        return frozenset(_asks(self.query, self.text))
+
+    def topic(self) -> list[str]:
+        return topic_words(_without_asks(self.text), self.tokenizer)
+
+    def residue(self) -> list[str]:
+        """Content words left after removing follow-up cue words."""
+        stripped = CUE_WORDS.sub(" ", _without_asks(self.text))
+        return [w for w in self.tokenizer.content_words(stripped) if w not in STOPWORDS and len(w) > 1]
+
+    def names_other_subject(self, measures) -> bool:
+        """The text's most specific word of the plan (the longest, three characters or more) is
+        one that none of `measures` uses: a subject of its own."""
+        terms = [t for t in plan_terms_in(_without_asks(self.text), self.plan, self.tokenizer) if len(t) >= 3]
+        if not terms:
+            return False
+        specific = fold_for_match(max(terms, key=len))
+        return not any(specific in fold_for_match(self.plan.measure(n).body)
+                       for n in measures if self.plan.measure(n) is not None)
+
+    def best_match(self, numbers) -> int | None:
+        """The measure among `numbers` whose text shares most of the topic words' characters."""
+        words = self.topic()
+        if not words or not numbers:
+            return None
+        grams = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
+        scored = [(sum(g in fold_for_match(self.plan.measure(n).text) for g in grams), -i, n)
+                  for i, n in enumerate(numbers)]
+        best = max(scored)
+        # one shared bigram of a longer topic is chance ("落实" is everywhere); two name the measure
+        return best[2] if best[0] >= min(2, len(grams)) else None
 
 
-def _best_match(words: list[str], numbers: list[int], plan) -> int | None:
-    """The measure among `numbers` whose text shares most of the topic words' characters."""
-    if not words or plan is None:
-        return None
-    grams = {w[i:i + 2] for w in words for i in range(len(w) - 1)}
-    scored = [(sum(g in fold_for_match(plan.measure(n).text) for g in grams), -i, n)
-              for i, n in enumerate(numbers)]
-    best = max(scored)
-    # one shared bigram of a longer topic is chance ("落实" is everywhere); two name the measure
-    return best[2] if best[0] >= min(2, len(grams)) else None
+# --- reference resolution: what a question's unit words stand for ---------------------------
 
-
-def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan=None) -> Query:
-    """Rewrite `query` using the previous turn when it is a follow-up; else return it unchanged."""
-    if previous is None or query.intent in (Intent.DOCUMENT, Intent.OUT_OF_RANGE):
-        return query
-    text = query.text
-    short = len(text) <= 24 or bool(ANAPHORA.search(text))
-    if not short:
-        return query
-    prev_measures = list(previous.measures)
-    listed = list(previous.cited) if len(previous.cited) >= 2 else prev_measures
-    several = UNITS_NAMED_BEFORE.search(text)
-    if several and not query.units and len(previous.recent_units) >= 2 and plan is not None:
-        # "这两家共同负责的": the units the last questions named; together, the measures
-        # that name them all (in the role asked)
-        units = previous.recent_units[-(_count(several.group(1)) or len(previous.recent_units)):]
-        if JOINTLY.search(text):
-            shared = tuple(m.number for m in plan.measures
+def _resolve_references(c: _Context) -> Query | None:
+    """A question whose subject is a reference the conversation resolves: units named before
+    ("这两家共同负责的"), a section counted within the part discussed ("它下属的第二节")."""
+    query, previous, refs = c.query, c.previous, c.refs
+    if refs.units_named_before is not None and not query.units and len(previous.recent_units) >= 2:
+        units = previous.recent_units[-(refs.units_named_before or len(previous.recent_units)):]
+        if refs.jointly:
+            shared = tuple(m.number for m in c.plan.measures
                            if all(any(u.name == unit and query.role in (None, u.role) for u in m.units) for unit in units))
             return query.but(intent=Intent.MEASURE, measures=shared, units=units) if shared else \
                 query.but(intent=Intent.UNIT, units=units)
         return query.but(intent=Intent.UNIT, units=units)
-    if OTHER_ONE.search(text) and len(prev_measures) == 1 and len(previous.earlier_list) >= 2:
-        # "另外那项呢": the rest of the last list after the one just discussed
-        others = tuple(n for n in previous.earlier_list if n != prev_measures[0])
-        if len(others) == 1 or re.search(r"另外(?:几|那几|那些)|其他|其余", text):
-            return query.but(intent=Intent.MEASURE, measures=others, asks=previous.query.asks | frozenset(_asks(query, text)))
-    single = previous.cited if len(previous.cited) == 1 else prev_measures if len(prev_measures) == 1 else []
-    if SAME_SECTION.search(text) and single and plan is not None:
-        # "这一节其余的呢": the other measures of the section the previous one belongs to
-        section = plan.section(plan.measure(single[0]).section_number)
-        others = tuple(n for n in section.measure_numbers if n != single[0])
-        if others:
-            return query.but(intent=Intent.MEASURE, measures=others, asks=frozenset(_asks(query, text)))
-    inner = SECTION_ORDINAL.search(text)
-    if inner and previous.query.part and not query.part and plan is not None and ANAPHORA.search(text):
-        # "它下属的第二节": a section counted within the part the previous answer was about
-        section = section_in_part(plan, previous.query.part, _ordinal_value(inner.group(1)))
+    inner = SECTION_ORDINAL.search(c.text)
+    if inner and previous.query.part and not query.part and refs.anaphora:
+        section = section_in_part(c.plan, previous.query.part, _ordinal_value(inner.group(1)))
         if section is not None:
             return query.but(intent=Intent.STRUCTURE, part=None, section=section, measures=())
-    if query.intent == Intent.STRUCTURE and query.section:
-        # "其中讲X的那一节包括哪些": the section its title names; "里头第二十节" numbered in
-        # the whole plan (no part has 33 sections)
-        return query
-    beyond = BEYOND_PREVIOUS.search(text)
-    if beyond and listed:
-        # "这一部分之外还有哪些写到X": the previous answer's measures set aside
-        terms = query.terms or (plan_terms_in(_without_asks(text), plan, tokenizer) if plan is not None else ())
-        excluded = tuple(sorted({*query.excluded, *listed}))
-        if terms:
-            return query.but(intent=Intent.LIST, terms=terms, excluded=excluded, scope=())
-        return query.but(excluded=excluded)
-    if previous.query.intent == Intent.MEASURE and len(previous.measures) == 1 and ELLIPSIS.search(text) \
-            and plan is not None and query.intent != Intent.MEASURE:
-        # "那街道呢" after a question about one measure: the same measure, when it speaks
-        # of what the question names
-        rest = re.sub(r"^(?:那么|那|还有|如果是|要是)|(?:那|这)?一?(?:级|层|块|边)|的?呢[？?！!。]*$", "", text).strip()
-        if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(plan.measure(previous.measures[0]).body):
-            return query.but(intent=Intent.MEASURE, measures=previous.measures, units=(),
-                             asks=previous.query.asks | frozenset(_asks(query, text)))
-    # "另外，它作为责任单位的也给出来" adds to the previous answer; it does not filter it
-    within = bool(WITHIN.search(text) or PLURAL.search(text)) and not ADDITIVE.search(text)
-    if within and len(listed) >= 2 and plan is not None and PERCENT_ASKED.search(text) and not query.units:
-        # "其中哪几条有百分比要求": the previous answer's measures that set a percentage
-        kept = tuple(n for n in listed if any(t.unit == "%" or "%" in t.value for t in plan.measure(n).targets))
-        if kept:
-            return query.but(intent=Intent.MEASURE, measures=kept, scope=tuple(listed))
-    if within and listed and query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
-        # "其中哪项最紧急": rank the previous answer's measures by deadline
-        return query.but(scope=tuple(listed), units=())
-    extreme = DEADLINE_EXTREME.search(text)
-    if extreme and re.match(r"(?:要|得|在)?(?:多长|多久|几|多少)", text[extreme.end():]):
-        extreme = None      # "最迟几天内": how long, not which comes due last
-    if extreme and not re.search(r"[条项个件哪]|\bwhich\b|\bone\b", text, re.I):
-        extreme = None      # "那X最晚几时办": when X is due, not which of several comes last
-    if extreme and len(listed) >= 2 and query.intent != Intent.DEADLINES and not query.units \
-            and (ANAPHORA.search(text) or len(text) <= 12):
-        # "最迟的那条是哪个": the previous answer's measures ranked by deadline
-        latest = bool(re.search(r"晚|迟|后|latest|last", extreme.group(0), re.I))
-        return query.but(intent=Intent.DEADLINES, doc_field="latest" if latest else "earliest",
-                         scope=tuple(listed), units=())
-    if within and listed and not query.units and query.role is not None and previous.query.units \
-            and UNIT_PRONOUN.search(text):
-        # "这些里面它牵头的": 它 is the unit the previous question was about
-        query = query.but(units=previous.query.units)
-    if not within and not query.units and query.role is not None and previous.query.units \
-            and UNIT_PRONOUN.search(text):
-        # "另外，它作为责任单位的也给出来": the same unit's duties in the role now named
-        return query.but(intent=Intent.UNIT, units=previous.query.units, unlisted=previous.query.unlisted, scope=())
-    filtered = previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2
-    if filtered and query.units and ELLIPSIS.search(text) and not within:
-        # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
-        within, listed = True, list(previous.query.scope)
-    if within and listed and query.units and len(listed) >= 2:
-        # "其中哪些是司法厅牵头的": filter the previous answer's measures by unit and role; the
-        # list filtered is kept (scope) for a follow-up that changes the unit
-        kept = tuple(n for n in listed if _takes_part(plan, n, query.units, query.role))
+    return None
+
+
+def _unit_of_pronoun(c: _Context) -> tuple[str, ...]:
+    """"它牵头的" after a unit's duties: 它 is that unit (a role word says a unit is meant)."""
+    if not c.query.units and c.query.role is not None and c.previous.query.units and c.refs.unit_pronoun:
+        return c.previous.query.units
+    return ()
+
+
+# --- operations ---------------------------------------------------------------------------
+# Each returns the rewritten query, or None when the question's references or the previous
+# answer do not allow it (then the next likeliest operation is tried).
+
+def _new(c: _Context) -> Query | None:
+    return c.query
+
+
+def _same(c: _Context) -> Query | None:
+    """Another field or detail of the measure(s) the previous answer was about."""
+    query, previous, refs = c.query, c.previous, c.refs
+    prev = list(previous.measures)
+    within = _within_measure(c)
+    if within is not None:
+        return within
+    if previous.query.intent == Intent.STRUCTURE and query.intent == Intent.STRUCTURE \
+            and (previous.query.part or previous.query.section) and not (query.part or query.section) \
+            and refs.plural is None:
+        # "这部分一共几条": the same part or section, asked something else
+        return query.but(part=previous.query.part, section=previous.query.section)
+    if not prev or query.units or query.intent == Intent.MEASURE:
+        return None
+    if refs.which and not refs.singular and refs.plural is None and len(c.listed) >= 2 and previous.shape != "one":
+        return None     # "哪条…" over several measures picks or filters; it is not about all of them
+    if refs.plural is not None and len(c.listed) >= 2 and c.asks and not c.residue():
+        many = refs.plural or len(c.listed)
+        return query.but(intent=Intent.MEASURE, measures=tuple(c.listed[:many]), asks=c.asks)
+    if query.intent == Intent.DEADLINES and query.year is None and not query.annual and len(prev) >= 2 \
+            and previous.query.intent != Intent.DEADLINES:
+        # "这些的截止时间": the deadlines of the previous answer's measures
+        return query.but(scope=tuple(prev))
+    candidates = list(dict.fromkeys([*previous.cited, *prev]))
+    if refs.singular:
+        focus = c.best_match(candidates)
+        if focus is None and c.names_other_subject(candidates):
+            return None     # "那X那条讲了啥": X's measure, found in the whole plan
+        focus = focus or candidates[0]
+        return query.but(intent=Intent.MEASURE, measures=(focus,), asks=c.asks)
+    if c.names_other_subject(candidates):
+        return None
+    focus = c.best_match(prev)
+    if focus is not None:
+        # "具体要求多少学时": the previous measure its words name
+        return query.but(intent=Intent.MEASURE, measures=(focus,), asks=c.asks)
+    if c.asks or refs.anaphora or not c.residue():
+        measures = tuple(prev[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev[:1])
+        return query.but(intent=Intent.MEASURE, measures=measures, asks=c.asks)
+    return None
+
+
+def _within_measure(c: _Context) -> Query | None:
+    """"那街道呢" after a question about one measure: the same measure, when it speaks of what
+    the question names."""
+    previous = c.previous
+    if not (previous.query.intent == Intent.MEASURE and len(previous.measures) == 1 and c.refs.ellipsis):
+        return None
+    rest = re.sub(r"^(?:那么|那|还有|如果是|要是)|(?:那|这)?一?(?:级|层|块|边)|的?呢[？?！!。]*$", "", c.text).strip()
+    if 2 <= len(rest) <= 6 and fold_for_match(rest) in fold_for_match(c.plan.measure(previous.measures[0]).body):
+        return c.query.but(intent=Intent.MEASURE, measures=previous.measures, units=(),
+                           asks=previous.query.asks | c.asks)
+    return None
+
+
+def _pick(c: _Context) -> Query | None:
+    """One measure of the previous list, by position ("第二条") or by what it is about."""
+    query, refs = c.query, c.refs
+    prev = list(c.previous.measures)
+    if refs.ordinal and len(prev) >= 2 and refs.ordinal <= len(prev):
+        return query.but(intent=Intent.MEASURE, measures=(prev[refs.ordinal - 1],))
+    if len(c.listed) < 2 or query.units or query.intent == Intent.MEASURE:
+        return None
+    focus = c.best_match(list(c.listed))
+    if focus is None:
+        return None
+    return query.but(intent=Intent.MEASURE, measures=(focus,), asks=c.asks)
+
+
+def _filter(c: _Context) -> Query | None:
+    """The previous list's measures that meet the condition the question names."""
+    query, previous, refs, listed = c.query, c.previous, c.refs, tuple(c.listed)
+    if len(listed) < 2 or query.intent == Intent.MEASURE:
+        return None
+    units = query.units or _unit_of_pronoun(c)
+    if refs.percent and not units:
+        kept = tuple(n for n in listed if any(t.unit == "%" or "%" in t.value for t in c.plan.measure(n).targets))
+        return query.but(intent=Intent.MEASURE, measures=kept, scope=listed) if kept else None
+    if units and set(units) == set(previous.query.units) and (
+            query.role in (None, previous.query.role) or previous.query.role is not None) and not refs.among:
+        # the previous list is already that unit's (in that role: another role replaces it, a swap)
+        return None
+    if units:
+        # the list filtered is kept (scope) for a follow-up that changes the unit
+        kept = tuple(n for n in listed if _takes_part(c.plan, n, units, query.role))
         if not kept:    # none of them: say so, with the unit's own duties
-            return query.but(intent=Intent.UNIT, scope=tuple(listed))
-        return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=tuple(listed))
-    if within and len(listed) >= 2 and (query.sole_unit or query.only_roles or query.lacking_roles
-                                        or query.having_roles):
-        # "这些里面哪几项只列了它一个单位": the previous answer's measures whose unit clause has that
-        # shape (它: the unit the previous question was about)
-        units = query.units or (previous.query.units if UNIT_PRONOUN.search(text) else ())
-        return query.but(intent=Intent.LIST, scope=tuple(listed), units=units, terms=())
-    if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH) \
-            and AMONG_THOSE.search(text) and SINGULAR.search(text) and not PLURAL.search(text):
-        # "其中讲X的那条，原文怎么说": the one measure of the previous answer its words describe
-        focus = _best_match(topic_words(_without_asks(text), tokenizer), listed, plan)
-        if focus is not None:
-            return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
-    if within and len(listed) >= 2 and not query.units and query.intent in (Intent.LIST, Intent.SEARCH):
-        # "这些当中哪些涉及听证": the previous answer's measures that use the term, also
-        # when the wording did not read as a list request to the classifier
-        terms = query.terms or (plan_terms_in(text, plan, tokenizer)
-                                if plan is not None and AMONG_THOSE.search(text) else ())
-        # "其中哪条最重要" ranks the measures by a judgement, it does not filter them by a word
-        terms = tuple(t for t in terms if f"最{t}" not in text)
-        if terms:
-            return query.but(intent=Intent.LIST, terms=terms, scope=tuple(listed))
-    count = PLURAL.search(text)
-    if count and listed and len(listed) >= 2 and query.intent in (Intent.SEARCH, Intent.STRUCTURE) \
-            and _asks(query, text) and not _residue(text, tokenizer):
-        # "这两条分别是谁牵头的": the previous answer's measures
-        many = _count(count.group(1)) or len(listed)
-        return query.but(intent=Intent.MEASURE, measures=tuple(listed[:many]), asks=frozenset(_asks(query, text)))
-
-    ordinal = _ordinal(text)
-    if ordinal and len(prev_measures) >= 2 and (len(text) <= 10 or ANAPHORA.search(text)) \
-            and ordinal <= len(prev_measures):
-        return query.but(intent=Intent.MEASURE, measures=(prev_measures[ordinal - 1],))
-
-    step = _step(text)
-    if step and prev_measures and len(text) <= 16:
-        target = prev_measures[0] + step
-        if plan is None or plan.measure(target) is not None:
-            return query.but(intent=Intent.MEASURE, measures=(target,))
-        # past either end of the plan: say where it ends rather than guess a topic
-        return query.but(intent=Intent.OUT_OF_RANGE, out_of_range=target)
-    if query.intent == Intent.MEASURE:
-        return query
-    if query.intent == Intent.DEADLINES and query.year is None and not query.units and not query.annual \
-            and len(prev_measures) >= 2 and previous.query.intent != Intent.DEADLINES:
-        return query.but(scope=tuple(prev_measures))
-    # the words that ask for a field ("期限", "多少", "谁牵头") say what is wanted, not which measure
-    topic = topic_words(_without_asks(text), tokenizer)
-    singular = SINGULAR.search(text)
-    if singular and prev_measures and not query.units:
-        # "那条/这条/它" points at one measure of the previous answer: the one its topic
-        # words name ("表彰奖励那条"), else the first it cited
-        candidates = list(dict.fromkeys([*previous.cited, *prev_measures]))
-        focus = _best_match(topic, candidates, plan)
-        if focus is None and plan is not None and _names_other_subject(text, candidates, plan, tokenizer):
-            # "那X那条讲了啥" with an X the previous measures never speak of: X's measure,
-            # found in the whole plan
-            return query.but(scope=())
-        focus = focus or (previous.cited[0] if previous.cited else prev_measures[0])
-        return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(_asks(query, text)))
-    carried = _carry_over(query, previous)
-    if carried is not None:
-        return carried
-
-    if WITHIN.search(text) and prev_measures and len(prev_measures) >= 2:
-        if not AMONG_THOSE.search(text) and plan is not None \
-                and _names_other_subject(text, prev_measures, plan, tokenizer):
-            # "哪一条管X" with a subject of its own the previous measures never speak of is a
-            # new question, searched in the whole plan
-            return query.but(scope=())
-        return query.but(intent=Intent.SEARCH, scope=tuple(prev_measures))
-
-    asks = _asks(query, text)
-    if asks and prev_measures and not query.units and not _residue(text, tokenizer) \
-            and query.intent == Intent.SEARCH:
-        focus = tuple(prev_measures[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev_measures[:1])
-        return query.but(intent=Intent.MEASURE, measures=focus, asks=frozenset(asks))
-    if len(text) <= 12 and prev_measures and not query.units and query.intent == Intent.SEARCH:
-        # a short follow-up whose topic words occur in a measure the previous answer was about
-        focus = _best_match(topic, prev_measures, plan)
-        if focus is not None:
-            return query.but(intent=Intent.MEASURE, measures=(focus,), asks=frozenset(asks))
-    if ANAPHORA.search(text) and prev_measures and query.intent == Intent.SEARCH and not query.units:
-        if plan is not None and _names_other_subject(text, prev_measures, plan, tokenizer):
-            # "那信访工作呢" after a question on training hours: a subject of its own,
-            # which the previous measures do not speak of, is searched in the whole plan
-            return query.but(scope=())
-        return query.but(scope=tuple(prev_measures) if len(prev_measures) >= 2 else ())
-    return query
+            return query.but(intent=Intent.UNIT, units=units, scope=listed)
+        return query.but(intent=Intent.MEASURE, measures=kept, units=units, scope=listed)
+    if query.sole_unit or query.only_roles or query.lacking_roles or query.having_roles:
+        units = previous.query.units if refs.unit_pronoun else ()
+        return query.but(intent=Intent.LIST, scope=listed, units=units, terms=())
+    if query.year is not None and previous.query.year is not None and query.year != previous.query.year:
+        return None     # another year replaces the one the list was made for (a swap), it does not narrow it
+    if query.year is not None or query.annual or query.intent == Intent.DEADLINES:
+        return query.but(intent=Intent.DEADLINES, scope=listed, units=())
+    terms = query.terms or plan_terms_in(c.text, c.plan, c.tokenizer)
+    # "其中哪条最重要" ranks the measures by a judgement, it does not filter them by a word
+    terms = tuple(t for t in terms if f"最{t}" not in c.text)
+    if terms:
+        return query.but(intent=Intent.LIST, terms=terms, scope=listed)
+    if (refs.singular and not refs.among) or not c.residue() or c.names_other_subject(listed):
+        return None     # no condition to filter by
+    return query.but(intent=Intent.SEARCH, scope=listed)
 
 
-def _names_other_subject(text: str, measures: list[int], plan, tokenizer) -> bool:
-    """The text's most specific word of the plan (the longest, three characters or more) is one
-    that none of `measures` uses."""
-    terms = [t for t in plan_terms_in(_without_asks(text), plan, tokenizer) if len(t) >= 3]
-    if not terms:
-        return False
-    specific = max(terms, key=len)
-    bodies = [fold_for_match(plan.measure(n).body) for n in measures if plan.measure(n) is not None]
-    return not any(fold_for_match(specific) in body for body in bodies)
+def _rank(c: _Context) -> Query | None:
+    """The previous list ranked by deadline: the earliest or latest due."""
+    query, refs, listed = c.query, c.refs, tuple(c.listed)
+    if len(listed) < 2 or query.units:
+        return None
+    if query.intent == Intent.DEADLINES and query.doc_field in ("earliest", "latest"):
+        return query.but(scope=listed, units=())
+    if refs.extreme is None:
+        return None
+    return query.but(intent=Intent.DEADLINES, doc_field=refs.extreme, scope=listed, units=())
 
 
-SAME_SECTION = re.compile(r"(?:同一|这一|本|这个|那一|该|它那|它所在的?)(?:节|小节)(?:里|中|内|当中|里面)?[^？?。]{0,4}"
-                          r"(?:还有|其他|其余|别的|另外)|\b(?:same|that) section\b[^?]{0,20}\b(?:other|else)\b", re.I)
-OTHER_ONE = re.compile(r"另一(?:条|项|个)|另外(?:那|一)(?:条|项|个)|另外几(?:条|项)|其他(?:几)?(?:条|项)|其余(?:的)?(?:条|项)|"
-                       r"\bthe other (?:one|measure)s?\b", re.I)
-ADDITIVE = re.compile(r"还有呢|也(?:列|说|给|查|看|算|加)|另外(?:再|还)|再(?:列|给|查|加)|\balso (?:list|show|give)\b", re.I)
-PERCENT_ASKED = re.compile(r"百分比|百分之|百分率|%|percentage", re.I)
+def _swap(c: _Context) -> Query | None:
+    """The previous question again with the constraints this one names in place of the old."""
+    query, previous = c.query, c.previous
+    if previous.query.intent == Intent.MEASURE and len(previous.query.scope) >= 2 and query.units:
+        # "那司法厅牵头的呢" after "其中哪项是办公厅牵头的": the same list, filtered by the new unit
+        kept = tuple(n for n in previous.query.scope if _takes_part(c.plan, n, query.units, query.role))
+        if not kept:
+            return query.but(intent=Intent.UNIT, scope=previous.query.scope)
+        return query.but(intent=Intent.MEASURE, measures=kept, units=query.units, scope=previous.query.scope)
+    if previous.query.intent == Intent.MEASURE and previous.single:
+        return _within_measure(c) or (None if query.units else _same(c) if c.refs.ellipsis else None)
+    return _carry_over(query, previous) or _add(c)
 
 
-# An elliptical follow-up ("那公安厅呢", "2023年的呢", "换成牵头的", "如果是乡镇呢") names only what changes.
-ELLIPSIS = re.compile(r"呢[？?！!。]*$|^(?:那|那么|还有|换成|换作|如果是|要是)|\b(?:what about|and|how about)\b", re.I)
-RECORD_OPERATIONS = (Intent.UNIT, Intent.DEADLINES, Intent.LIST, Intent.TARGETS)
+def _add(c: _Context) -> Query | None:
+    """"另外，它作为责任单位的也给出来": the same unit's duties in the role now named."""
+    query, previous = c.query, c.previous
+    if not (c.refs.unit_pronoun and query.role is not None and previous.query.units
+            and set(query.units) == set(previous.query.units)):
+        return None
+    return query.but(intent=Intent.UNIT, unlisted=previous.query.unlisted, scope=())
+
+
+def _neighbour(c: _Context) -> Query | None:
+    prev = c.previous.single or c.previous.measures
+    if not c.refs.step or not prev:
+        return None
+    target = prev[0] + c.refs.step
+    if c.plan.measure(target) is not None:
+        return c.query.but(intent=Intent.MEASURE, measures=(target,), asks=c.asks)
+    # past either end of the plan: say where it ends rather than guess a topic
+    return c.query.but(intent=Intent.OUT_OF_RANGE, out_of_range=target)
+
+
+def _others(c: _Context) -> Query | None:
+    """The rest of the last list, or of the section, besides the measure just discussed."""
+    query, previous, refs = c.query, c.previous, c.refs
+    single = previous.single
+    if not single:
+        return None
+    if refs.same_section:
+        section = c.plan.section(c.plan.measure(single[0]).section_number)
+        others = tuple(n for n in section.measure_numbers if n != single[0])
+        return query.but(intent=Intent.MEASURE, measures=others, asks=c.asks) if others else None
+    others = tuple(n for n in previous.earlier_list if n != single[0])
+    if not others or not (refs.rest or refs.ellipsis):
+        return None
+    if len(others) > 1 and refs.singular and not refs.rest:
+        return None
+    return query.but(intent=Intent.MEASURE, measures=others, asks=previous.query.asks | c.asks)
+
+
+def _exclude(c: _Context) -> Query | None:
+    """"这一部分之外还有哪些写到X": the previous answer's measures set aside."""
+    query, listed = c.query, tuple(c.listed)
+    if not listed or not (c.refs.beyond or c.refs.rest):
+        return None
+    excluded = tuple(sorted({*query.excluded, *listed}))
+    if query.units:
+        return query.but(excluded=excluded)     # the unit's duties, those already given set aside
+    terms = query.terms or plan_terms_in(_without_asks(c.text), c.plan, c.tokenizer)
+    if terms:
+        return query.but(intent=Intent.LIST, terms=terms, excluded=excluded, scope=())
+    return query.but(excluded=excluded)
+
+
+OPERATIONS = {"new": _new, "same": _same, "pick": _pick, "filter": _filter, "rank": _rank, "swap": _swap,
+              "neighbour": _neighbour, "others": _others, "exclude": _exclude, "add": _add}
+
+
+def resolve(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan, classifier) -> Query:
+    """Rewrite `query` using the previous turn when it is a follow-up; else return it unchanged.
+
+    `classifier` (``assistant.followup.FollowUpClassifier``) ranks the operations."""
+    return follow_up(query, previous, tokenizer, plan, classifier)[1]
+
+
+def follow_up(query: Query, previous: Turn | None, tokenizer: Tokenizer, plan, classifier) -> tuple[str, Query]:
+    """The operation applied to the previous answer ("new" when none; "reference" when the
+    question's subject is a reference the conversation resolves) and the rewritten query."""
+    if previous is None or query.intent in (Intent.DOCUMENT, Intent.OUT_OF_RANGE):
+        return "new", query
+    c = _Context(query, link_references(query.text), previous, tokenizer, plan)
+    resolved = _resolve_references(c)
+    if resolved is not None:
+        return "reference", resolved
+    if query.intent == Intent.STRUCTURE and query.section:
+        return "new", query        # a section its title or number names
+    units = _unit_of_pronoun(c)
+    if units:
+        # "它当责任单位的呢": the question is about the unit asked about before
+        c = _Context(query.but(units=units, unlisted=previous.query.unlisted), c.refs, previous, tokenizer, plan)
+    ranked = [operation for operation, _ in classifier.ranked(query.text, previous.shape)]
+    if c.refs.step:
+        # "上一条", "它后面那项": a reference that names its measure outright decides
+        ranked.insert(0, "neighbour")
+    for operation in ranked:
+        rewritten = OPERATIONS[operation](c)
+        if rewritten is not None:
+            return operation, rewritten
+    return "new", query
 
 
 def _carry_over(query: Query, previous: Turn) -> Query | None:
@@ -319,7 +420,7 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
     query's; the rest of the previous query stands. A duty list that gains a time becomes the
     list of what is due (a unit + time answer is the duty list filtered to that time)."""
     before = previous.query
-    if before.intent not in RECORD_OPERATIONS or not ELLIPSIS.search(query.text) or len(query.text) > 24:
+    if before.intent not in RECORD_OPERATIONS:
         return None
     changes: dict = {}
     if query.units:
@@ -341,28 +442,10 @@ def _carry_over(query: Query, previous: Turn) -> Query | None:
                       units=units or previous.units, **{k: v for k, v in changes.items() if k != "units"})
 
 
-# Several units the conversation named ("这两个单位", "这几个部门", "这俩单位").
-UNITS_NAMED_BEFORE = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:说的)?([两二俩几三四])(?:个|家)?(?:单位|部门|厅局|机关)|这俩")
-JOINTLY = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
-# The previous answer set aside ("这一部分之外", "除了上面这些"): what else.
-BEYOND_PREVIOUS = re.compile(r"(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)(?:以外|之外|外)|"
-                             r"(?:除了?|除去)(?:这|那|上述|以上|前面|刚才)(?:一)?(?:节|部分|些|几条|几项)")
-PLURAL = re.compile(r"(?:这|那)([两二三四五六七八九几]|些)(?:条|项|个)?|它们|\bthey\b|\bthem\b", re.I)
-
-
-def _count(token: str) -> int | None:
-    return {"两": 2, "二": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}.get(token)
-
-
 def _takes_part(plan, number: int, units: tuple[str, ...], role) -> bool:
     from .units import involvement
-    if plan is None:
-        return False
     roles = [r for unit in units for r in involvement(plan.measure(number), unit)[0]]
     return bool(roles) and (role is None or role in roles)
-
-
-SINGULAR = re.compile(r"(那|这|该|此)(条|项|个措施|一条|一项|件事|事)|^(那|那么)?它(?!们)|它的|\b(it|its|that one|this one)\b", re.I)
 
 
 def _asks(query: Query, text: str) -> set:
@@ -383,31 +466,5 @@ def _without_asks(text: str) -> str:
     return text
 
 
-# "这条前边的一条", "它后头那项": the neighbour of the measure a pronoun points at
-_NEIGHBOUR = r"(?:它|这条|这项|该条|该项|此条|此项)的?(?:{})(?:紧挨着|紧跟着|挨着|紧接着)?(?:的)?(?:那一|那|一)?(?:条|项)"
-
-
-def _step(text: str) -> int:
-    """+1 for "下一项/下一条/next", -1 for "上一项/前一条/previous", else 0."""
-    if re.search(r"下一(项|条|个)|后一(项|条)|" + _NEIGHBOUR.format("后面|后边|之后|紧接着") + r"|\bnext\b|\bfollowing one\b",
-                 text, re.I):
-        return 1
-    if re.search(r"上一(项|条|个)|前一(项|条)|" + _NEIGHBOUR.format("前面|前边|之前") + r"|\bprevious\b|\bpreceding\b|"
-                 r"\bthe one before\b", text, re.I):
-        return -1
-    return 0
-
-
 def _ordinal_value(token: str) -> int:
     return int(token) if token.isdigit() else (chinese_to_int(token) or 0)
-
-
-def _ordinal(text: str) -> int | None:
-    match = ORDINAL.search(text)
-    if match:
-        token = match.group(1)
-        return int(token) if token.isdigit() else chinese_to_int(token)
-    for word, value in EN_ORDINAL.items():
-        if re.search(rf"\bthe {word}\b", text, re.I):
-            return value
-    return None

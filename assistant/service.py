@@ -71,6 +71,11 @@ class Assistant:
                                               self.embedder.model_id,
                                               link_slots=lambda text: link(text, self.plan, self.tokenizer),
                                               slots_key=self.plan.source_sha256 + slots_version())
+        from .followup import build_followup_classifier
+        self.followups = build_followup_classifier(lambda text: link(text, self.plan, self.tokenizer),
+                                                   self.embedder.embed_queries, self.settings.model_cache_dir,
+                                                   self.embedder.model_id,
+                                                   key=self.plan.source_sha256 + slots_version())
         self.llm = llm if llm is not None else _llm_from_settings(self.settings, self.plan, self.embedder)
 
     @property
@@ -150,7 +155,7 @@ class Assistant:
             rewritten = in_speakers_words(text, previous.speaker, bool(query.units))
             if rewritten != text:
                 query = understand(rewritten, self.plan, self.tokenizer, answer_types=self.answer_types)
-        return resolve(query, previous, self.tokenizer, self.plan)
+        return resolve(query, previous, self.tokenizer, self.plan, self.followups)
 
     def _answer(self, text: str, previous: Turn | None, use_llm: bool = True) -> Answer:
         pieces = split_questions(text)
