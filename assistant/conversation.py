@@ -45,8 +45,11 @@ class Turn:
 
     @property
     def listed(self) -> tuple[int, ...]:
-        """The previous answer's list: what it cited when several, else the measures it was
-        drawn from (a filter of "这里面" may reach past the one measure a search answer cited)."""
+        """The previous answer's list: a record operation's own measures (a unit's duties, not
+        what reaches it by designation); else what it cited when several, else the measures it
+        was drawn from (a filter of "这里面" may reach past the one measure a search cited)."""
+        if self.query.intent in (*RECORD_OPERATIONS, Intent.STRUCTURE) and self.measures:
+            return self.measures
         return self.cited if len(self.cited) >= 2 else self.measures
 
     @property
@@ -205,6 +208,10 @@ def _same(c: _Context) -> Query | None:
             and refs.plural is None:
         # "这部分一共几条": the same part or section, asked something else
         return query.but(part=previous.query.part, section=previous.query.section)
+    if query.units and previous.single and query.intent != Intent.MEASURE \
+            and _takes_part(c.plan, previous.single[0], query.units, query.role):
+        # "编办在里面是什么角色": the unit's part in the measure just discussed
+        return query.but(intent=Intent.MEASURE, measures=previous.single, asks=c.asks | {Asks.UNITS})
     if not prev or query.units or query.intent == Intent.MEASURE:
         return None
     if refs.which and not refs.singular and refs.plural is None and len(c.listed) >= 2 and previous.shape != "one":
