@@ -320,7 +320,7 @@ def build_classifiers(embed=None, cache_dir: Path | None = None, model_id: str =
         texts = [r["text"] for r in rows]
         for model in models.values():
             model.make_portable(texts, vectors, slots)
-        _save_models(cached, models)
+        save_cached_model(cached, models)
     return models
 
 
@@ -347,7 +347,7 @@ def _load_models(path: Path | None, embed) -> dict[str, AnswerTypeClassifier] | 
     """The fitted models from the disk cache, or None (missing, unreadable or stale).
 
     The cache folder is the assistant's own (``ASSISTANT_MODEL_CACHE``), written only by
-    ``_save_models``; like the model weights beside it, it must not be writable by others."""
+    ``save_cached_model``; like the model weights beside it, it must not be writable by others."""
     import pickle
     if path is None or not path.is_file():
         return None
@@ -364,7 +364,8 @@ def _load_models(path: Path | None, embed) -> dict[str, AnswerTypeClassifier] | 
     return models
 
 
-def _save_models(path: Path | None, models: dict) -> None:
+def save_cached_model(path: Path | None, models) -> None:
+    """Pickle fitted models into the disk cache atomically (a read-only folder is no error)."""
     import os
     import pickle
     if path is None:

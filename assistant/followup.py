@@ -221,16 +221,8 @@ def build_followup_classifier(link_slots, embed=None, cache_dir: Path | None = N
         except Exception:     # a truncated or stale file: refit
             pass
     model = FollowUpClassifier(examples, link_slots, vectors, embed)
-    if cached is not None:
-        try:
-            import os
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            staging = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-            with open(staging, "wb") as f:
-                pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(staging, cached)
-        except OSError:
-            pass
+    from .answer_type import save_cached_model
+    save_cached_model(cached, model)
     return model
 
 
