@@ -234,7 +234,7 @@ def _same(c: _Context) -> Query | None:
         return None
     focus = c.best_match(prev)
     if focus is not None:
-        # "具体要求多少学时": the previous measure its words name
+        # "要练多少个小时": the previous measure its topic words name
         return query.but(intent=Intent.MEASURE, measures=(focus,), asks=c.asks)
     if c.asks or refs.anaphora or not c.residue():
         measures = tuple(prev[:3]) if previous.query.intent == Intent.MEASURE else tuple(prev[:1])

@@ -11,8 +11,9 @@ Two parts, kept apart as the rest of understanding is:
 * ``FollowUpClassifier`` decides the operation (``OPERATIONS``) from the question's words, its
   references, the slots it fills and the shape of the previous answer: a logistic regression
   trained on ``assistant/data/followup_ops.jsonl`` (written for the purpose by a helper who saw
-  no evaluation set, and kept apart from every evaluation question by
-  ``tests/test_answer_type.py``). Its cross-validated accuracy is reported by
+  no evaluation set, and kept apart from every evaluation question by ``tests/test_followup.py``;
+  each row keeps the follow-up, the shape of the previous answer and the label, not the previous
+  question the writer had in mind, which the model never reads). Its cross-validated accuracy is reported by
   ``python -m assistant.followup``.
 
 ``assistant.conversation`` applies the likeliest operation that the question's references
