@@ -83,6 +83,7 @@ class Query:
     sole_unit: bool = False            # ...which names one unit only
     having_roles: tuple = ()
     contents: str = ""                 # see Slots: a list or document whose contents are asked for
+    members_in: int | None = None      # see Slots: the measure that lists the members asked for
     lacking_roles: tuple = ()
 
     def kind_of(self, unit: str):
@@ -156,6 +157,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
                  excluded_units=s.excluded_units, named_only=s.named_only, alternatives=s.alternatives,
                  only_roles=s.only_roles, sole_unit=s.sole_unit, lacking_roles=s.lacking_roles, contents=s.contents,
+                 members_in=s.members_in,
                  having_roles=s.having_roles)
     # what the question names outright
     if s.bad_measure is not None:
@@ -190,7 +192,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
         return base.but(intent=Intent.DOCUMENT, doc_field=s.doc_field)
     if s.bad_structure:
         return base.but(intent=Intent.OUT_OF_RANGE, out_of_range=None)
-    if s.contents and not (s.units or s.time or s.parts or s.sections):
+    if (s.contents or s.members_in is not None) and not (s.units or s.time or s.parts or s.sections):
         # "X清单里具体有哪些": what a list the plan names holds, not which measures name it
         return base
 

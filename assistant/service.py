@@ -22,7 +22,7 @@ from .inputs import InputProblem, clean_question
 from .lexicon import tokenizer_for
 from .plan import load_plan
 from .query import Asks, Intent, Query, plan_terms_in, understand
-from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, HybridSearch, LexicalSearch
+from .retrieval import TRANSLATED_WEIGHTS, DenseSearch, Hit, HybridSearch, LexicalSearch
 from .scope import UNANSWERABLE, ScopeGuard
 from .slots import MENTION_RE, QUOTED, document_frequency
 from .text import fold_for_match
@@ -398,9 +398,20 @@ class Assistant:
             # "到什么时候要建成X": of the two best, the one that sets a date answers a question
             # asking for one; the other only shares its subject
             hits = [hits[1], hits[0], *hits[2:]]
+        if query.members_in is not None and not query.scope and hits and hits[0].number != query.members_in:
+            # "X具体是哪些": the measure that lists X's members answers it
+            listing = next((h for h in hits if h.number == query.members_in), Hit(query.members_in, 0.0, {}))
+            hits = [listing] + [h for h in hits if h is not listing]
         numbers = _select(hits)
         if query.contents and numbers and not query.scope:
-            # the plan names the list or document but does not reproduce what it holds
+            # the plan names the list or document but does not reproduce what it holds; the
+            # measure that names it is the one to point to, when search ranked another first
+            thing = max((t for t in plan_terms_in(query.text, self.plan, self.tokenizer) if query.contents in t),
+                        key=len, default=query.contents)       # "清单" asked as "负面清单里…"
+            naming = [n for n in [h.number for h in hits] + [m.number for m in self.plan.measures]
+                      if fold_for_match(thing) in fold_for_match(self.plan.measure(n).body)]
+            if len(thing) >= 4 and naming and naming[0] not in numbers[:1]:
+                numbers = [naming[0]]
             text = self.composer.partial(numbers[0], query, "contents")
             return Answer(question=query.original, answer=text, citations=citations_in(text), refused=False,
                           intent=query.intent.value, measures=numbers[:1], units=list(query.units),

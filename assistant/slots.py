@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -284,6 +285,94 @@ CONTENTS_ASK = re.compile(
     # "“N大X”是哪N个": the members of a set the plan names by its count
     r"((?<!第)[一二两三四五六七八九十]+(?:大|类|种)[\u4e00-\u9fff]{1,8})[”\"]?(?:是|指|包括|有)"
     r"哪(?:[0-9]+|[二两三四五六七八九十]+|几|些)(?:个|类|种|项|大)?")
+# The members of a thing the plan names, asked with the grammar of asking for members
+# ("专家库里都有谁", "高频事项具体是哪些", "制服长什么样", "新办法具体改了哪些"): whatever the thing, the
+# plan holds its members only where it enumerates them (`plan_enumerates`).
+_SET_NUMBER = r"(?:[0-9]+|[一二两三四五六七八九十]+)"
+MEMBERS_ASK = re.compile(
+    rf"(?:具体|到底|究竟|都|分别|各)(?:是|有|包括|包含|指|叫|列了?|写了?|规定了?|改了?|含)?(?:哪些|哪几|哪{_SET_NUMBER}|谁)|"
+    r"(?:分别|各|具体|都)(?:叫|包括|列了?|写了?|规定了?|改了?)(?:什么|啥)|"
+    r"都有谁|有哪些人|长什么样|什么样子|啥样")
+# ...unless what follows asks for the plan's own records (measures, units, times)
+_RECORDS_ASKED_AFTER = re.compile(r"^(?:个|类|种)?(?:措施|任务|举措|要求|工作|单位|部门|机关|时候|时间|年|期限|部分|方面|地方|"
+                                  r"事情|事儿|活|牵头|负责|参加|参与)|^(?:条|项)(?!款)")
+_PERSON_RECORDS_AFTER = re.compile(r"^(?:牵头|负责|参加|参与|来|去|管|抓|主抓)")
+# ...or the thing is framed as a topic of the plan ("涉及X的", "关于X")
+_TOPIC_FRAME_BEFORE = re.compile(r"(?:涉及|提到|讲到|说到|写到|关于|有关|包含|含有|围绕|针对|对)$")
+_BETWEEN_THING_AND_ASK = re.compile(r"[”\"》]?(?:里|中|当中|里面|之中|内|上)?(?:的[\u4e00-\u9fff]{1,4})?")
+_RECORD_NOUNS = re.compile(r"单位|部门|机关|措施|任务|条|项|要求")
+# a thing whose "members" are the plan's own requirements, not a list it leaves out
+_ABSTRACT_HEADS = ("范围", "内容", "要求", "情况", "方面", "工作")
+_GENERIC_THINGS = frozenset("工作 任务 措施 举措 事情 事项 内容 方面 情况 要求 范围 条目 条款 通知 方案 文件".split())
+
+
+def plan_enumerates(term: str, plan: Plan) -> bool:
+    return enumerating_measure(term, plan) is not None
+
+
+def enumerating_measure(term: str, plan: Plan, member: str = "") -> int | None:
+    """The measure that lists the members of `term` where it uses it: "X包括A、B…", "X（A、B…）"
+    or "A、B等X" (Enumeration commas and brackets matter here, so quotes and spaces alone are
+    dropped.)"""
+    term = _without_quotes(term)
+    for measure in plan.measures:
+        body = _without_quotes(measure.text)
+        at = body.find(term)
+        # ...or, where it uses the term, lists the kind of member asked for ("哪些环节": "A、B等环节")
+        if at >= 0 and len(member) >= 2 and re.search(rf"、[^，。；]{{1,20}}等{re.escape(member)}", body):
+            return measure.number
+        while at >= 0:
+            after, before = body[at + len(term):at + len(term) + 40], body[max(0, at - 40):at]
+            if re.match(r"(?:\(|包括|主要包括|包含|即|分别是|:|为)", after) and "、" in after[:30]:
+                return measure.number
+            if re.search(r"、[^，。；]{1,20}等[^，。；、]{0,12}$", before):     # "A、B等关系群众利益的X"
+                return measure.number
+            at = body.find(term, at + 1)
+    return None
+
+
+def _without_quotes(text: str) -> str:
+    return re.sub(r"[\s“”\"‘’'《》「」]", "", unicodedata.normalize("NFKC", text))
+
+
+def members_asked(text: str, plan: Plan, tokenizer=None) -> str:
+    """The thing the plan names whose members the question asks for, when the plan does not
+    enumerate them ("" otherwise)."""
+    thing, enumerated_in = asked_members(text, plan, tokenizer)
+    return "" if enumerated_in else thing
+
+
+def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | None]:
+    """The thing the plan names whose members the question asks for, and the measure that
+    enumerates them (None: the plan names the thing without listing its members)."""
+    for ask in MEMBERS_ASK.finditer(text):
+        after = text[ask.end():]
+        if _RECORDS_ASKED_AFTER.match(after) or ask.group(0).endswith("谁") and _PERSON_RECORDS_AFTER.match(after):
+            continue
+        clause = re.split(r"[，。？！；,?!;：:、]", text[:ask.start()])[-1]
+        terms = plan_terms_in(clause, plan, tokenizer)
+        if not terms:
+            continue
+        thing = terms[-1]
+        at = clause.rfind(thing)
+        # the tokenizer may cut a name short ("专家库里" read as 专家 + 库里): extend it while the
+        # plan still uses the longer string
+        corpus = _folded_corpus(plan)
+        while at + len(thing) < len(clause) and fold_for_match(thing + clause[at + len(thing)]) != fold_for_match(thing) \
+                and fold_for_match(thing + clause[at + len(thing)]) in corpus:
+            thing += clause[at + len(thing)]
+        between = clause[at + len(thing):]
+        if not _BETWEEN_THING_AND_ASK.fullmatch(between) or _RECORD_NOUNS.search(between) \
+                or _TOPIC_FRAME_BEFORE.search(clause[:at]):
+            continue
+        if thing in _GENERIC_THINGS or thing.endswith(_ABSTRACT_HEADS):
+            continue
+        member = re.match(r"[\u4e00-\u9fff]{0,4}", after).group(0)
+        member = re.sub(r"(?:是|呢|吗|啊|的|可以|能|要|需要|不让|没有).*$", "", member)
+        return thing, enumerating_measure(thing, plan, member)
+    return "", None
+
+
 _QUESTION_WORDS = re.compile(r"(?:有|是|为)?(?:什么|啥|何|哪|谁|多少|几)|是否|是不是|[吗呢么啊呀]")
 _GUESSED_YEAR = re.compile(r"(?:是|在|就是)(?:不是)?\s*20\d\d\s*年?(?:底|年底)?(?:前)?\s*(?:吗|吧|嘛|么|对吗|对吧|是吧|？|\?)")
 _CLAUSE_SPLIT = re.compile(r"[，。？！；,?!;：:]+")
@@ -354,6 +443,7 @@ class Slots:
     attribute: str = ""                         # "什么颜色": an attribute named by a noun the plan never uses
     alternatives: tuple[str, ...] = ()          # two things compared, each with the shared context
     contents: str = ""                          # a list or document whose contents are asked for
+    members_in: int | None = None               # the measure that lists the members asked for
 
     @property
     def time(self) -> bool:
@@ -1153,6 +1243,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
     if occurrences and not TARGET_ASK.search(_OCCURRENCES.sub(" ", text)):
         asks.discard("target")
     counted = None if quantity else _counted_thing(text, plan)
+    members = asked_members(text, plan, tokenizer)
     attribute = "、".join(dict.fromkeys(m.group(1) for m in ASKED_ATTRIBUTE.finditer(text)
                                        if m.group(1) in unknown and m.group(1) not in _EXPLAINING))
     return Slots(
@@ -1172,7 +1263,9 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=() if named_only and set(set_aside) <= collective else set_aside, named_only=named_only,
         only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(_without_excluded_clauses(text))), lacking_roles=lacking_roles, having_roles=having_roles,
-        contents=next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "") if not english else "",
+        contents=(next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "")
+                  or ("" if members[1] else members[0])) if not english else "",
+        members_in=members[1] if not english else None,
         asks=frozenset(asks))
 
 
