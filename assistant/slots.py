@@ -367,7 +367,7 @@ def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | Non
             continue
         if thing in _GENERIC_THINGS or thing.endswith(_ABSTRACT_HEADS):
             continue
-        member = re.match(r"[\u4e00-\u9fff]{0,4}", after).group(0)
+        member = re.match(r"(?:个|位|家|类|种|名|大)?([\u4e00-\u9fff]{0,4})", after).group(1)
         member = re.sub(r"(?:是|呢|吗|啊|的|可以|能|要|需要|不让|没有).*$", "", member)
         return thing, enumerating_measure(thing, plan, member)
     return "", None
