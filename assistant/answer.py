@@ -421,6 +421,16 @@ class DefaultComposer:
             if numbers:
                 terms = "、".join(f"“{t}”" for t in query.terms)
                 return self.t(query, "no_deadlines_within_terms", terms=terms) + "\n\n" + text, numbers
+        if not rows and query.year is not None and not (query.annual or query.until or query.since is not None
+                                                         or query.also_years or query.doc_field):
+            # "哪些任务要求2025年底前完成" when none is due then: say so, then what falls due nearest
+            period = self.plan.period
+            for year in sorted(range(period.start, period.end + 1), key=lambda y: (abs(y - query.year), -y)):
+                if year == query.year:
+                    continue
+                text, numbers = self.deadlines(query.but(year=year, month=None))
+                if numbers:
+                    return self.t(query, "no_deadlines_nearest", year=query.year, nearest=year) + "\n\n" + text, numbers
         if not rows:
             return self.t(query, "no_deadlines"), []
         key = {"earliest": "deadline_earliest", "latest": "deadline_latest"}.get(query.doc_field, "deadline_summary")

@@ -154,7 +154,8 @@ ASKED_QUANTITY = re.compile(r"(?<![这那前近头后好十百千])(?:几|多少
 ASKED_ATTRIBUTE = re.compile(r"(?:什么|啥|哪种|哪样|怎样的|哪一种)([\u4e00-\u9fff]{2})")
 # "什么意思/什么情况" asks for an explanation, not an attribute of the subject
 _EXPLAINING = frozenset("意思 含义 意义 概念 情况 东西 样子 作用 目的 区别 原因 道理 用意 背景 来历 名堂".split())
-ANNUAL_RE = re.compile(r"每年|年度|annual|every year|each year", re.I)
+# ("年年" reduplicated means every year; "2022年年底" is a year and its end)
+ANNUAL_RE = re.compile(r"每年|每一年|年度|(?<![0-9〇零一二两三四五六七八九十])年年(?![底初中末])|annual|every year|each year", re.I)
 # A year that ends a span rather than names one: "到2023年底为止", "（含之前）", "截至2023年", "累计".
 UNTIL_RE = re.compile(r"为止|(?:含|包括|连同)(?:之前|以前|此前|更早)|(?:及|和|或)(?:以前|之前|更早)|累计|"
                       r"(?:之前|以前)(?:的)?(?:所有|全部)|截[至止]到?\s*(?=20\d\d)")
@@ -237,7 +238,10 @@ _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:�
                       # ...or who asked for it ("处长让整理下：")
                       r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
                       r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
-                      r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])")
+                      r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])|"
+                      # ...or says what the asker is doing before a colon ("整理督察台账：", "写论文要引用："):
+                      # the question follows it
+                      r"^\s*(?:(?!什么|啥|何|哪|谁|几|多少|吗|呢)[^：:？?。！!，,]){2,16}[：:](?=.*[\u4e00-\u9fff]{4})")
 # (also before a headless "的" that stands for the tasks: "必须办完的是哪些")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
 # "对应哪条", "归哪一项": a verb right before asking which measure relates the answer to a
@@ -333,6 +337,13 @@ def enumerating_measure(term: str, plan: Plan, member: str = "") -> int | None:
 
 def _without_quotes(text: str) -> str:
     return re.sub(r"[\s“”\"‘’'《》「」]", "", unicodedata.normalize("NFKC", text))
+
+
+def _asks_contents(text: str, match: re.Match) -> bool:
+    """A CONTENTS_ASK match asks for what a list holds unless the plan's own records are asked
+    for in it ("提到“清单”的措施都有哪些") or the list is framed as a topic ("涉及清单的")."""
+    before = re.sub(r"[“\"「『]$", "", text[:match.start()])
+    return not (_RECORD_NOUNS.search(match.group(0)) or _TOPIC_FRAME_BEFORE.search(before))
 
 
 def members_asked(text: str, plan: Plan, tokenizer=None) -> str:
@@ -1263,7 +1274,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=() if named_only and set(set_aside) <= collective else set_aside, named_only=named_only,
         only_roles=only_roles, sole_unit=bool(_SOLE_UNIT.search(_without_excluded_clauses(text))), lacking_roles=lacking_roles, having_roles=having_roles,
-        contents=(next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g), "")
+        contents=(next((g for m in CONTENTS_ASK.finditer(text) for g in m.groups() if g and _asks_contents(text, m)), "")
                   or ("" if members[1] else members[0])) if not english else "",
         members_in=members[1] if not english else None,
         asks=frozenset(asks))
