@@ -343,7 +343,7 @@ def _asks_contents(text: str, match: re.Match) -> bool:
     """A CONTENTS_ASK match asks for what a list holds unless the plan's own records are asked
     for in it ("提到“清单”的措施都有哪些") or the list is framed as a topic ("涉及清单的")."""
     before = re.sub(r"[“\"「『]$", "", text[:match.start()])
-    return not (_RECORD_NOUNS.search(match.group(0)) or _TOPIC_FRAME_BEFORE.search(before))
+    return not (re.search(r"的(?:措施|任务|举措|条目|条款|要求|工作)", match.group(0)) or _TOPIC_FRAME_BEFORE.search(before))
 
 
 def members_asked(text: str, plan: Plan, tokenizer=None) -> str:
