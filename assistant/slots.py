@@ -241,7 +241,8 @@ _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:�
                       r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])|"
                       # ...or says what the asker is doing before a colon ("整理督察台账：", "写论文要引用："):
                       # the question follows it
-                      r"^\s*(?:(?!什么|啥|何|哪|谁|几|多少|吗|呢)[^：:？?。！!，,]){2,16}[：:](?=.*[\u4e00-\u9fff]{4})")
+                      # (not who is asking: "街道执法队的同志问：" names the asker's unit and work)
+                      r"^\s*(?:(?!什么|啥|何|哪|谁|几|多少|吗|呢)[^：:？?。！!，,]){2,16}(?<![问说映询道])[：:](?=.*[\u4e00-\u9fff]{4})")
 # (also before a headless "的" that stands for the tasks: "必须办完的是哪些")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
 # "对应哪条", "归哪一项": a verb right before asking which measure relates the answer to a
