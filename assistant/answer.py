@@ -679,6 +679,8 @@ def admits(m: Measure, query: Query) -> bool:
         return False
     if query.sole_unit and len({u.name for u in m.units}) != 1:
         return False
+    if query.undated and any(d.year is not None for d in m.deadlines):
+        return False
     if query.terms and not any(fold_for_match(t) in fold_for_match(m.body) for t in query.terms):
         return False
     return True

@@ -50,7 +50,8 @@ _DEMONSTRATED = (
 # "X委员会底下的办公室", "X的日常工作机构": the office that serves a committee the text names
 _ITS_OFFICE = re.compile(r"^(?:的|下面|下设|下属|底下|里面|里)*(?:的)?(?:那个|那家|那一个)?(?:日常)?(?:办公室|办事机构|工作机构)")
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
-_WORK_ORGAN = re.compile(r"(机关|部门|机构)")
+# (or a word that points at an organization: "审计那边", "纪检监察那家", "公安系统")
+_WORK_ORGAN = re.compile(r"(机关|部门|机构|那边|那家|系统)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
 _SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
 # The organs that are a whole system: a 部门 or 机构 is one of their parts, never one of them.
@@ -272,13 +273,15 @@ class OrganCatalog:
         """A work word of exactly one organ right before 机关/部门/机构 ("纪检监察机关")."""
         for noun in _WORK_ORGAN.finditer(text):
             before = text[:noun.start()]
-            system = next((w for w in _SYSTEM_KINDS if w in text), None)
+            # the system said near the noun ("党委里管…的部门"), not one inside another name
+            # ("法治政府方案" later in the question)
+            system = next((w for w in _SYSTEM_KINDS if w in text[max(0, noun.start() - 16):noun.end()]), None)
             owners = {o.name: o for o in self._within(system)
-                      for w in o.work if len(w) >= 2 and before.endswith(w)}
+                      for w in (*o.work, *_name_stem(o)) if len(w) >= 2 and before.endswith(w)}
             if len(owners) > 1:
                 # "区里最高那级的审判机关": the words before the work tell the level (高, 级 of
                 # 高级法院); the organ whose names share most of them, when one shares most
-                word = next(w for o in owners.values() for w in o.work if before.endswith(w))
+                word = next(w for o in owners.values() for w in (*o.work, *_name_stem(o)) if before.endswith(w))
                 qualifier = before[:-len(word)][-10:]
                 scored = sorted(((max(_overlap(qualifier, a, 1.0) for a in (o.name, *o.aliases)), name)
                                  for name, o in owners.items()), reverse=True)
@@ -286,7 +289,7 @@ class OrganCatalog:
                     owners = {scored[0][1]: owners[scored[0][1]]}
             if len(owners) == 1:
                 organ = next(iter(owners.values()))
-                word = next(w for w in organ.work if before.endswith(w))
+                word = next(w for w in (*organ.work, *_name_stem(organ)) if before.endswith(w))
                 return organ, word + noun.group(1)
         return None
 
@@ -341,6 +344,12 @@ class OrganCatalog:
 
     def kinds(self) -> dict[str, UnitKind]:
         return {o.name: o.unit_kind for o in self.organs}
+
+
+def _name_stem(organ: Organ) -> tuple[str, ...]:
+    """The line of work an organ's name says ("公安" of 自治区公安厅, "审计" of 自治区审计厅)."""
+    stem = re.sub(r"(?:厅|局|委员会|委|办公室|办)$", "", re.sub(r"^(?:自治区|宁夏回族自治区|宁夏)", "", organ.name))
+    return (stem,) if 2 <= len(stem) <= 6 and stem != organ.name else ()
 
 
 def _bare_names(organs: tuple[Organ, ...], generic: set[str]) -> tuple[tuple[str, Organ], ...]:

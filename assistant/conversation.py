@@ -288,7 +288,7 @@ def _filter(c: _Context) -> Query | None:
         if not kept:    # none of them: say so, with the unit's own duties
             return query.but(intent=Intent.UNIT, units=units, scope=listed)
         return query.but(intent=Intent.MEASURE, measures=kept, units=units, scope=listed)
-    if query.sole_unit or query.only_roles or query.lacking_roles or query.having_roles:
+    if query.sole_unit or query.only_roles or query.lacking_roles or query.having_roles or query.undated:
         units = previous.query.units if refs.unit_pronoun else ()
         return query.but(intent=Intent.LIST, scope=listed, units=units, terms=())
     if query.year is not None and previous.query.year is not None and query.year != previous.query.year:

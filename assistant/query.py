@@ -85,6 +85,7 @@ class Query:
     contents: str = ""                 # see Slots: a list or document whose contents are asked for
     members_in: int | None = None      # see Slots: the measure that lists the members asked for
     lacking_roles: tuple = ()
+    undated: bool = False              # see Slots: only measures that set no date
 
     def kind_of(self, unit: str):
         return next((kind for name, kind, _ in self.unlisted if name == unit), None)
@@ -156,7 +157,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
                  asks=frozenset(Asks(a) for a in s.asks), unlisted=s.unlisted,
                  quantity_word=s.quantity_word, attribute=s.attribute, excluded=s.excluded,
                  excluded_units=s.excluded_units, named_only=s.named_only, alternatives=s.alternatives,
-                 only_roles=s.only_roles, sole_unit=s.sole_unit, lacking_roles=s.lacking_roles, contents=s.contents,
+                 only_roles=s.only_roles, sole_unit=s.sole_unit, lacking_roles=s.lacking_roles, contents=s.contents, undated=s.undated,
                  members_in=s.members_in,
                  having_roles=s.having_roles)
     # what the question names outright
@@ -174,7 +175,7 @@ def plan_query(question: str, slots: Slots, types: dict[str, float], plan: Plan)
             return base.but(intent=Intent.MEASURE, measures=s.span)
         base = base.but(scope=s.span, span=True)
     if (s.only_roles or s.lacking_roles or s.having_roles or (s.sole_unit and not s.units)
-            or (s.excluded_units and not s.units)) and not s.time \
+            or (s.excluded_units and not s.units) or s.undated) and not s.time \
             and not s.has_deadline and not s.annual:
         # "哪些只写了牵头单位", "第三部分哪些没列各地级市": the measures whose records fit, within
         # the part or section named (and using the plan's terms the question names)

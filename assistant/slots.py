@@ -220,6 +220,11 @@ _SOLE_UNIT = re.compile(r"(?:单独|独自|独家|一家|一个单位)(?:就)?(?
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
                            r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
+# A filter on measures that set no completion date ("哪几条没给出具体完成时间", "时限没写的"):
+# the complement of HAS_DEADLINE_RE.
+_UNDATED = re.compile(r"(?:没有?|未|无|不带|并未|并没有?)(?:写|给|给出|规定|设定|设|明确|标|标明|注明|写明|提|带)?(?:出|明|上)?"
+                      r"(?:任何)?(?:具体|明确)?(?:的)?(?:完成|截止|办结)?(?:时间|期限|时限|日期|时间节点|时间要求)(?!表)|"
+                      r"(?:完成|截止)?(?:时间|期限|时限|日期|时间要求)都?(?:没写|没有写|没给|没有给|没规定|没有规定|没定|为空|空着|没标)")
 _BEYOND_PLACE = re.compile(r"(?:除了?|除去)?第\s*[0-9零〇一二两三四五六七八九十（）()]{1,6}\s*(?:部分|大部分|节|小节)"
                            r"(?:以外|之外|外(?!部))")
 # A unit clause with both roles ("写了责任单位又列了参加单位"): both kinds of unit are listed.
@@ -401,7 +406,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (_ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+_SLOT_SPANS = (_ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _UNDATED, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -420,6 +425,7 @@ class Slots:
     only_roles: tuple = ()                      # "只写了牵头单位": the unit clause has only these roles
     sole_unit: bool = False                     # "只由它一个单位负责的": the unit clause names one unit only
     lacking_roles: tuple = ()                   # "没有参加单位": ...and none of these
+    undated: bool = False                       # "哪几条没写完成时间": only measures that set no date
     having_roles: tuple = ()                    # "写了责任单位又列了参加单位": ...and all of these
     parts: tuple[int, ...] = ()
     sections: tuple[int, ...] = ()
@@ -1167,6 +1173,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         units = tuple(u for u in units if u not in set_aside)
     only_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for r in _ONLY_ROLE.findall(text)))
     lacking_roles = tuple(dict.fromkeys(_ROLE_NAMES[a or b] for a, b in _LACKING_ROLE.findall(text)))
+    undated = bool(_UNDATED.search(text))
     having_roles = tuple(dict.fromkeys(_ROLE_NAMES[r] for pair in _BOTH_ROLES.findall(text) for r in pair if r))
     # what the other slots consumed (the unit's words, years, target kinds …) is not the topic,
     # nor is the clause in which the asker introduces themself ("我是司法厅的工作人员，…")
@@ -1270,7 +1277,8 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         terms=terms, topic=tuple(topic), narrowing=tuple(w for w in narrowing_words(topic, plan) if w in nouns),
         unknown=unknown, quantity_word=quantity_word or counted or "", attribute=attribute,
         doc_field=doc_field, target=target, count=bool(COUNT_RE.search(text)) and not locating and not _counts_another_document(text, plan),
-        has_deadline=any(not text[m.end():].lstrip().startswith("也") for m in HAS_DEADLINE_RE.finditer(text)),
+        has_deadline=not undated and any(not text[m.end():].lstrip().startswith("也") for m in HAS_DEADLINE_RE.finditer(text)),
+        undated=undated,
         plural=bool(PLURAL_RE.search(text)) or occurrences,
         mentions=bool(MENTION_RE.search(text)), alternatives=() if english else compared_alternatives(text),
         excluded_units=() if named_only and set(set_aside) <= collective else set_aside, named_only=named_only,
