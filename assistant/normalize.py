@@ -98,9 +98,16 @@ def arabic_numbers(text: str) -> str:
     return _CHINESE_PERCENT.sub(percent, text)
 
 
+# A space between two Chinese characters in a question is a pause typed or dictated instead of a
+# comma ("只写了牵头单位 没有写参加单位"): it separates clauses, it is not nothing. Between single
+# characters ("行 政 复 议") it only spaces letters out.
+_PAUSE = re.compile(r"(?<=[\u4e00-\u9fff][\u4e00-\u9fff])[ \t]+(?=[\u4e00-\u9fff][\u4e00-\u9fff])")
+
+
 def normalize_question(text: str) -> str:
     """The text every understanding stage reads."""
-    text = "".join(ch for ch in fold_width(text) if not _is_symbol(ch))
+    text = _PAUSE.sub("，", fold_width(text))
+    text = "".join(ch for ch in text if not _is_symbol(ch))
     text = to_simplified(text)
     text = _ALTERNATIVE_FORM.sub(r"\1", arabic_numbers(repair(text)))
     text = _REPEATED_MARKS.sub(r"\1", text)

@@ -124,7 +124,8 @@ ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
              (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
              (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
 _ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办|承担|主办|协助)"
-ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|都列|列全|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
+# ("都列出来", "列全" ask for the whole list of the role named, not for every role)
+ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
 # A clause that sets something aside ("总体目标那句不算"): what it names is no constraint.
@@ -176,8 +177,8 @@ PLURAL_RE = re.compile(_WHERE_IN_PLAN + r"|哪些|哪几|有几(条|项|处)|所
                        r"所有(的)?(措施|条|项|任务)|全部(的)?(措施|条|项|任务)|"
                        r"\b(which|what) (measures|tasks|items|clauses)\b|^\s*list\b|\blist (all|every|each|the)\b|\ball (the )?measures\b", re.I)
 # Asks where the plan mentions something ("…出现在哪些地方", "哪几条提到…", "which measures mention").
-MENTION_RE = re.compile(_WHERE_IN_PLAN + r"|出现|提到|提及|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
-_OCCURRENCES = re.compile(r"(?:出现|提到|提及|说到|讲到|写到|用到|涉及)(?:了|过)*(?:几|多少)(?:次|回|处)|"
+MENTION_RE = re.compile(_WHERE_IN_PLAN + r"|出现|提到|提及|提了|提过|涉及|说到|讲到|写到|写了|包含|含有|\bmention|\bappear|\brefer", re.I)
+_OCCURRENCES = re.compile(r"(?:出现|提到|提及|提|说到|讲到|写到|用到|涉及)(?:了|过)*(?:几|多少)(?:次|回|处)|"
                           r"(?:几|多少)(?:次|回|处)(?:出现|提到|提及)|\bhow (?:many times|often)\b")
 JOINT_RE = re.compile(r"一起|共同|同时|都|联合|together|jointly|both", re.I)
 
@@ -240,7 +241,10 @@ _TASK_MODIFIER = re.compile(r"([\u4e00-\u9fff]{2})(?=任务|措施|活儿|事项
 # Why the asker wants the answer, in a clause of its own ("备课用：", "，做台账用。"): not the topic.
 _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:要|想)?(?:做|作|当|拿来|用来|用于|用作|给|出|备|写|讲)"
                       r"(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){0,6}用(?:的)?\s*(?=[：:，。；！？,.;!?]|$)|"
-                      # ...or who asked for it ("处长让整理下：")
+                      # ...or who asked for it ("处长让整理下：", "领导让我整理…的条目")
+                      r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
+                      r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:帮忙|帮着)?"
+                      r"(?:整理|梳理|汇总|统计|列|查|找|问|看)(?:一下|下)?(?=[\u4e00-\u9fff]{4})|"
                       r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
                       r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
                       r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])|"
@@ -406,7 +410,13 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-_SLOT_SPANS = (_ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _UNDATED, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
+# A clause that says what else counts ("哪怕只是顺带提一句的也算", "参加的也算上"): how to count,
+# not what the question is about.
+_INCLUDED_CLAUSE = re.compile(r"(?:哪怕|即使|就算|即便)[^，。？！；]{0,20}?(?:也算|都算|也列|也要)(?:上|进来|进去)?|"
+                              r"[^，。？！；]{0,12}?(?:也算|都算)(?:上|进来|进去)?(?=[，。？！；]|$)")
+_DONE_THINGS = re.compile(r"(?:干|做|办|搞|弄|完成|落实|执行|推进|办结)(?:完|好|成|掉)?的(?:那种|那些|这些|这种|那类)?"
+                          r"([\u4e00-\u9fff]{2,4}?)(?=[，。？！；,?!;]|有|是|都|还|$)")
+_SLOT_SPANS = (_INCLUDED_CLAUSE, _ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _UNDATED, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,
                ANNUAL_RE, COUNT_RE, DEADLINE_ASK, UNITS_ASK)
 
 
@@ -1253,7 +1263,11 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # is not about the records its year or unit would select
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
-        unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0)
+        # "每年都得干的固定动作": what is done, named after a verb of doing, is the plan's tasks in
+        # the asker's word, not a subject the plan lacks
+        done = [m.group(1) for m in _DONE_THINGS.finditer(text)]
+        unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0
+                        and not any(w in head for head in done))
     # "方案里提到X几回": how often the plan uses a word is a count of measures, not a
     # number the plan states
     occurrences = bool(_OCCURRENCES.search(text))
