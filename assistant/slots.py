@@ -281,7 +281,7 @@ _BOTH_NAMED = re.compile(r"前者|后者|两者|二者|这两个|两个都|哪�
 # 文件", "那部办法的原文"): the plan names such things, it does not reproduce them.
 _CONTAINER = r"清单|目录|台账|名单|文件|细则|条例|办法|规定|标准(?!化)|指标体系"
 CONTENTS_ASK = re.compile(
-    rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
+    rf"({_CONTAINER})[》”\"]?(?:里|中|当中|里面|上)?(?:(?<=[里中面上])，)?[^，。？！]{{0,6}}?(?:具体|到底|究竟|都)(?:是|有|包括|包含|列了|列有|规定了|写了|写的|讲了|说了)?"
     rf"(?:哪些|哪几|哪[0-9一二三四五六七八九十]+|什么|啥)|"
     rf"(?:具体|到底|究竟)(?:是|有)?哪[0-9一二三四五六七八九十]+(?:个|份|部|项)({_CONTAINER})|"
     # "《…条例》共几条？里面都写了哪些内容": what another document holds, asked in a
@@ -370,7 +370,10 @@ def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | Non
         after = text[ask.end():]
         if _RECORDS_ASKED_AFTER.match(after) or ask.group(0).endswith("谁") and _PERSON_RECORDS_AFTER.match(after):
             continue
-        clause = re.split(r"[，。？！；,?!;：:、]", text[:ask.start()])[-1]
+        clauses = re.split(r"[，。？！；,?!;：:、]", text[:ask.start()])
+        clause = clauses[-1]
+        if not clause.strip() and len(clauses) > 1 and re.search(r"(?:里|中|当中|里面|之中|内|上)$", clauses[-2]):
+            clause = clauses[-2]        # "X里，具体哪些…": a pause between the thing and the ask
         terms = plan_terms_in(clause, plan, tokenizer)
         if not terms:
             continue
@@ -412,8 +415,8 @@ TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点
 # Spans that fill a slot of their own and so do not name the question's topic.
 # A clause that says what else counts ("哪怕只是顺带提一句的也算", "参加的也算上"): how to count,
 # not what the question is about.
-_INCLUDED_CLAUSE = re.compile(r"(?:哪怕|即使|就算|即便)[^，。？！；]{0,20}?(?:也算|都算|也列|也要)(?:上|进来|进去)?|"
-                              r"[^，。？！；]{0,12}?(?:也算|都算)(?:上|进来|进去)?(?=[，。？！；]|$)")
+_INCLUDED_CLAUSE = re.compile(r"(?:哪怕|即使|就算|即便|不管|无论|不论)[^，。？！；]{0,30}?(?:也算|都算|也列|也要)(?:上|进来|进去)?|"
+                              r"(?:^|(?<=[，。？！；]))[^，。？！；]{0,12}?(?:也算|都算)(?:上|进来|进去)?(?=[，。？！；]|$)")
 _DONE_THINGS = re.compile(r"(?:干|做|办|搞|弄|完成|落实|执行|推进|办结)(?:完|好|成|掉)?的(?:那种|那些|这些|这种|那类)?"
                           r"([\u4e00-\u9fff]{2,4}?)(?=[，。？！；,?!;]|有|是|都|还|$)")
 _SLOT_SPANS = (_INCLUDED_CLAUSE, _ONLY_ROLE, _SOLE_UNIT, _LACKING_ROLE, _UNDATED, _BOTH_ROLES, _BEYOND_PLACE, TIME_POINT_RE, HAS_DEADLINE_RE, DATED_RE, TARGET_VALUE_RE, TARGET_WORD_RE, TARGET_KIND_RE, YEAR_RE, _RELATIVE_RE, EXTREME_RE,

@@ -27,6 +27,7 @@ def test_plan_enumerates(plan, term, enumerated):
     ("高频事项具体是哪些事", "高频事项"),
     ("行政执法监督员都有谁", "行政执法监督员"),
     ("执法制式服装长什么样", "执法制式服装"),
+    ("咨询论证专家库里，具体都有谁", "咨询论证专家库"),       # a pause between the thing and the ask
     # the plan's own records asked for: not members of a thing
     ("涉及高频事项的措施都有哪些", ""),
     ("关于专家库都有哪些要求", ""),
