@@ -371,7 +371,7 @@ def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | Non
         if _RECORDS_ASKED_AFTER.match(after) or ask.group(0).endswith("谁") and _PERSON_RECORDS_AFTER.match(after):
             continue
         clauses = re.split(r"[，。？！；,?!;：:、]", text[:ask.start()])
-        clause = clauses[-1]
+        clause = re.sub(r"(?:具体|到底|究竟|都|分别|各)+$", "", clauses[-1])     # "具体都有谁"
         if not clause.strip() and len(clauses) > 1 and re.search(r"(?:里|中|当中|里面|之中|内|上)$", clauses[-2]):
             clause = clauses[-2]        # "X里，具体哪些…": a pause between the thing and the ask
         terms = plan_terms_in(clause, plan, tokenizer)
