@@ -98,15 +98,35 @@ def arabic_numbers(text: str) -> str:
     return _CHINESE_PERCENT.sub(percent, text)
 
 
-# A space between two Chinese characters in a question is a pause typed or dictated instead of a
-# comma ("只写了牵头单位 没有写参加单位"): it separates clauses, it is not nothing. Between single
-# characters ("行 政 复 议") it only spaces letters out.
-_PAUSE = re.compile(r"(?<=[\u4e00-\u9fff][\u4e00-\u9fff])[ \t]+(?=[\u4e00-\u9fff][\u4e00-\u9fff])")
+# A space between two Chinese phrases in a question is a pause typed or dictated instead of a comma
+# ("只写了牵头单位 没有写参加单位"): it separates clauses. A stray space inside a word ("行政 复议") or
+# beside a short piece ("监管 的频次", "行 政 复 议") is nothing. A pause sits between words, with at
+# least four characters on each side.
+_WIDE_GAP = re.compile(r"(?<=[\u4e00-\u9fff][\u4e00-\u9fff][\u4e00-\u9fff][\u4e00-\u9fff])[ \t]+"
+                       r"(?=[\u4e00-\u9fff]{4})")
+
+
+def _pauses_as_commas(text: str) -> str:
+    def replace(match: re.Match) -> str:
+        before, after = text[max(0, match.start() - 6):match.start()], text[match.end():match.end() + 6]
+        return "，" if _word_boundary(before, after) else match.group(0)
+    return _WIDE_GAP.sub(replace, text)
+
+
+def _word_boundary(before: str, after: str) -> bool:
+    """Does the tokenizer put a word boundary where the two pieces meet?"""
+    import jieba
+    position, joined = 0, before + after
+    for word in jieba.lcut(joined, HMM=False):
+        position += len(word)
+        if position >= len(before):
+            return position == len(before)
+    return True
 
 
 def normalize_question(text: str) -> str:
     """The text every understanding stage reads."""
-    text = _PAUSE.sub("，", fold_width(text))
+    text = _pauses_as_commas(fold_width(text))
     text = "".join(ch for ch in text if not _is_symbol(ch))
     text = to_simplified(text)
     text = _ALTERNATIVE_FORM.sub(r"\1", arabic_numbers(repair(text)))
