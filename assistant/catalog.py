@@ -131,7 +131,6 @@ class OrganCatalog:
         """Units the text refers to, plan units first. Plan names win over catalog aliases."""
         # quotation marks around a word of one or two characters ("管网信的“办”") only stress it
         text = _STRESSED.sub(r"\1", text)
-        found: list[LinkedUnit] = []
         local = self._local(text)
         if local and local.name == "某区人民政府":
             # "咱们区里的那家检察院": in Ningxia 区 is as often the 自治区 as a district, so with

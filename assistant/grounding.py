@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from .records import MAX_BOUNDS, MIN_BOUNDS, Measure, Plan, Role
 from .text import chinese_to_int, fold_for_match
-from .units import DESIGNATIONS, find_units_in_text, units_by_name
+from .units import DESIGNATIONS, find_units_in_text
 
 CITE = re.compile(r"【第\s*(\d+)\s*项】")
 _MARKDOWN = re.compile(r"[*_>#`]|^\s*[-•]\s+", re.M)

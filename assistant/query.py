@@ -10,7 +10,6 @@ is applied at once by the composer rather than needing a rule of its own.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from enum import Enum
 

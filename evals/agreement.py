@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.records import DeadlineKind, Plan, Role
 
-from .facts import Facts, fold_brackets, read_deadline, read_target
+from .facts import Facts, fold_brackets, read_deadline
 
 RESOLUTIONS_PATH = Path(__file__).resolve().parent / "annotation" / "resolutions.json"
 _ROLE_FIELDS = ((Role.LEAD, "牵头"), (Role.PARTICIPANT, "参加"), (Role.RESPONSIBLE, "责任"))
