@@ -423,7 +423,7 @@ class DefaultComposer:
                 return self.t(query, "no_deadlines_within_terms", terms=terms) + "\n\n" + text, numbers
         if not rows and query.year is not None and not (query.annual or query.until or query.since is not None
                                                          or query.also_years or query.doc_field):
-            # "哪些任务要求2025年底前完成" when none is due then: say so, then what falls due nearest
+            # "2025年底前到期的有哪些" when none is due then: say so, then what falls due nearest
             period = self.plan.period
             for year in sorted(range(period.start, period.end + 1), key=lambda y: (abs(y - query.year), -y)):
                 if year == query.year:

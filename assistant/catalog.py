@@ -50,7 +50,7 @@ _DEMONSTRATED = (
 # "X委员会底下的办公室", "X的日常工作机构": the office that serves a committee the text names
 _ITS_OFFICE = re.compile(r"^(?:的|下面|下设|下属|底下|里面|里)*(?:的)?(?:那个|那家|那一个)?(?:日常)?(?:办公室|办事机构|工作机构)")
 # "纪检监察机关", "审计部门": a line of work named directly before a generic organ noun.
-# (or a word that points at an organization: "审计那边", "纪检监察那家", "公安系统")
+# (or a word that points at an organization: "财政那边", "应急那家", "公安系统")
 _WORK_ORGAN = re.compile(r"(机关|部门|机构|那边|那家|系统)")
 # The system a description places its organ in ("自治区人大那个…的委员会", "…的党委部门").
 _SYSTEM_KINDS = {"党委": ("party",), "人大": ("congress",), "政协": ("cppcc",), "政府": ("government",)}
@@ -251,7 +251,7 @@ class OrganCatalog:
             if noun == "委员会" and not organ.name.endswith(("委员会", "委")):
                 continue
             if noun in ("部门", "机构", "单位") and re.sub(r"^自治区", "", organ.name) in _WHOLE_SYSTEMS:
-                continue        # "党委里管组织人事的那个部门" is a department of the committee, not the committee
+                continue        # "党委下面管干部的那个部门" is a department of the committee, not the committee
             words = (*organ.work, *organ.aliases)
             # scattered characters say little, unless an organ noun such as 法院 leaves few to
             # choose from ("级别最高的那家法院": 高, 级 of 高级法院)
@@ -273,7 +273,7 @@ class OrganCatalog:
         for noun in _WORK_ORGAN.finditer(text):
             before = text[:noun.start()]
             # the system said near the noun ("党委里管…的部门"), not one inside another name
-            # ("法治政府方案" later in the question)
+            # (the plan's title later in the question)
             system = next((w for w in _SYSTEM_KINDS if w in text[max(0, noun.start() - 16):noun.end()]), None)
             owners = {o.name: o for o in self._within(system)
                       for w in (*o.work, *_name_stem(o)) if len(w) >= 2 and before.endswith(w)}

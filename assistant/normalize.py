@@ -99,7 +99,7 @@ def arabic_numbers(text: str) -> str:
 
 
 # A space between two Chinese phrases in a question is a pause typed or dictated instead of a comma
-# ("只写了牵头单位 没有写参加单位"): it separates clauses. A stray space inside a word ("行政 复议") or
+# ("只列了责任单位 没列参加单位"): it separates clauses. A stray space inside a word ("行政 复议") or
 # beside a short piece ("监管 的频次", "行 政 复 议") is nothing. A pause sits between words, with at
 # least four characters on each side.
 _WIDE_GAP = re.compile(r"(?<=[\u4e00-\u9fff][\u4e00-\u9fff][\u4e00-\u9fff][\u4e00-\u9fff])[ \t]+"

@@ -124,7 +124,7 @@ ROLE_CUES = ((Role.LEAD, re.compile(r"牵头|\blead", re.I)),
              (Role.PARTICIPANT, re.compile(r"参加|配合|participat", re.I)),
              (Role.RESPONSIBLE, re.compile(r"责任单位|responsible unit", re.I)))
 _ROLE_WORD = r"(?:牵头|参加|参与|配合|负责|协办|承担|主办|协助)"
-# ("都列出来", "列全" ask for the whole list of the role named, not for every role)
+# ("全部列上", "列全" ask for the whole list of the role named, not for every role)
 ANY_ROLE_RE = re.compile(r"不管|无论|不论|都算|所有角色|任何角色|各种角色|或者|或是|还是|以及|"
                          rf"{_ROLE_WORD}(?:的)?\s*(?:或|和|及|与|跟|、|/)\s*{_ROLE_WORD}|"   # "牵头或参与", "牵头、配合"
                          r"any role|all roles|\bor\b", re.I)
@@ -221,8 +221,8 @@ _SOLE_UNIT = re.compile(r"(?:单独|独自|独家|一家|一个单位)(?:就)?(?
 _ONLY_ROLE = re.compile(r"只(?:写|列|有|设|标|规定)?(?:了|明)?(牵头|参加|责任)单位")
 _LACKING_ROLE = re.compile(r"(?:没有?|未|无|不)(?:写|列|设|标|带|规定)?(?:明|出|上)?(?:任何)?(?:一个)?(牵头|参加|责任)单位|"
                            r"(牵头|参加|责任)单位(?:一个)?都?(?:没有|没写|没列|为空|空着)")
-# A filter on measures that set no completion date ("哪几条没给出具体完成时间", "时限没写的"):
-# the complement of HAS_DEADLINE_RE ("有没有带截止时间的" asks whether any has one).
+# A filter on measures that set no completion date ("没定截止日期的是哪几项", "期限空着的"):
+# the complement of HAS_DEADLINE_RE ("有没有定了期限的" asks whether any has one).
 _UNDATED = re.compile(r"(?<![有是])(?:没有?|未|无|不带|并未|并没有?)(?:写|给|给出|规定|设定|设|明确|标|标明|注明|写明|提|带)?(?:出|明|上)?"
                       r"(?:任何)?(?:具体|明确)?(?:的)?(?:完成|截止|办结)?(?:时间|期限|时限|日期|时间节点|时间要求)(?!表)|"
                       r"(?:完成|截止)?(?:时间|期限|时限|日期|时间要求)都?(?:没写|没有写|没给|没有给|没规定|没有规定|没定|为空|空着|没标)")
@@ -248,9 +248,9 @@ _PURPOSE = re.compile(r"(?:^|(?<=[，。；！？,.;!?]))\s*(?:我|我们)?(?:�
                       r"(?:^|(?<=[，。；！？：:,.;!?]))\s*(?:领导|上级|上面|主任|处长|局长|科长|同事|老师)"
                       r"(?:让|要|叫|要求|交代|安排|布置)(?:我|我们|咱们)?(?:(?!什么|啥|何|哪)[\u4e00-\u9fff]){1,6}?"
                       r"(?:一下|一遍)?\s*(?=[：:，。；！？,.;!?])|"
-                      # ...or says what the asker is doing before a colon ("整理督察台账：", "写论文要引用："):
+                      # ...or says what the asker is doing before a colon ("汇总材料：", "准备讲课："):
                       # the question follows it
-                      # (not who is asking: "街道执法队的同志问：" names the asker's unit and work)
+                      # (not who is asking: "某局的同事问：" names the asker's unit and work)
                       r"^\s*(?:(?!什么|啥|何|哪|谁|几|多少|吗|呢)[^：:？?。！!，,]){2,16}(?<![问说映询道])[：:](?=.*[\u4e00-\u9fff]{4})")
 # (also before a headless "的" that stands for the tasks: "必须办完的是哪些")
 _MODAL_PREDICATE = re.compile(r"(?:要|得|需|须|该|应|待)([\u4e00-\u9fff]{2})(?=的(?:任务|事情?|活儿?|工作|措施|事项|是|有|都|还有|[，。？！?,!]|$))")
@@ -300,8 +300,8 @@ CONTENTS_ASK = re.compile(
     r"((?<!第)[一二两三四五六七八九十]+(?:大|类|种)[\u4e00-\u9fff]{1,8})[”\"]?(?:是|指|包括|有)"
     r"哪(?:[0-9]+|[二两三四五六七八九十]+|几|些)(?:个|类|种|项|大)?")
 # The members of a thing the plan names, asked with the grammar of asking for members
-# ("专家库里都有谁", "高频事项具体是哪些", "制服长什么样", "新办法具体改了哪些"): whatever the thing, the
-# plan holds its members only where it enumerates them (`plan_enumerates`).
+# ("那个库里收了哪些人", "这类事项到底指哪几件", "外观长什么样", "修订后到底变了哪些"): whatever the thing, the
+# plan holds its members only where it enumerates them (`enumerating_measure`).
 _SET_NUMBER = r"(?:[0-9]+|[一二两三四五六七八九十]+)"
 MEMBERS_ASK = re.compile(
     rf"(?:具体|到底|究竟|都|分别|各)(?:是|有|包括|包含|指|叫|列了?|写了?|规定了?|改了?|含)?(?:哪些|哪几|哪{_SET_NUMBER}|谁)|"
@@ -320,17 +320,12 @@ _ABSTRACT_HEADS = ("范围", "内容", "要求", "情况", "方面", "工作")
 _GENERIC_THINGS = frozenset("工作 任务 措施 举措 事情 事项 内容 方面 情况 要求 范围 条目 条款 通知 方案 文件".split())
 
 
-def plan_enumerates(term: str, plan: Plan) -> bool:
-    return enumerating_measure(term, plan) is not None
-
-
 def enumerating_measure(term: str, plan: Plan, member: str = "") -> int | None:
     """The measure that lists the members of `term` where it uses it: "X包括A、B…", "X（A、B…）"
     or "A、B等X" (Enumeration commas and brackets matter here, so quotes and spaces alone are
     dropped.)"""
     term = _without_quotes(term)
-    for measure in plan.measures:
-        body = _without_quotes(measure.text)
+    for measure, body in zip(plan.measures, _unquoted_measures(plan)):
         at = body.find(term)
         # ...or, where it uses the term, lists the kind of member asked for ("哪些环节": "A、B等环节")
         if at >= 0 and len(member) >= 2 and re.search(rf"、[^，。；]{{1,20}}等{re.escape(member)}", body):
@@ -349,23 +344,22 @@ def _without_quotes(text: str) -> str:
     return re.sub(r"[\s“”\"‘’'《》「」]", "", unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=4)
+def _unquoted_measures(plan: Plan) -> tuple[str, ...]:
+    return tuple(_without_quotes(m.text) for m in plan.measures)
+
+
 def _asks_contents(text: str, match: re.Match) -> bool:
     """A CONTENTS_ASK match asks for what a list holds unless the plan's own records are asked
-    for in it ("提到“清单”的措施都有哪些") or the list is framed as a topic ("涉及清单的")."""
+    for in it ("写了“目录”的措施有哪些") or the list is framed as a topic ("涉及目录的")."""
     before = re.sub(r"[“\"「『]$", "", text[:match.start()])
     return not (re.search(r"的(?:措施|任务|举措|条目|条款|要求|工作)", match.group(0)) or _TOPIC_FRAME_BEFORE.search(before))
-
-
-def members_asked(text: str, plan: Plan, tokenizer=None) -> str:
-    """The thing the plan names whose members the question asks for, when the plan does not
-    enumerate them ("" otherwise)."""
-    thing, enumerated_in = asked_members(text, plan, tokenizer)
-    return "" if enumerated_in else thing
 
 
 def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | None]:
     """The thing the plan names whose members the question asks for, and the measure that
     enumerates them (None: the plan names the thing without listing its members)."""
+    corpus = _folded_corpus(plan)
     for ask in MEMBERS_ASK.finditer(text):
         after = text[ask.end():]
         if _RECORDS_ASKED_AFTER.match(after) or ask.group(0).endswith("谁") and _PERSON_RECORDS_AFTER.match(after):
@@ -379,9 +373,8 @@ def asked_members(text: str, plan: Plan, tokenizer=None) -> tuple[str, int | Non
             continue
         thing = terms[-1]
         at = clause.rfind(thing)
-        # the tokenizer may cut a name short ("专家库里" read as 专家 + 库里): extend it while the
+        # the tokenizer may cut a name short ("…库里" read as … + 库里): extend it while the
         # plan still uses the longer string
-        corpus = _folded_corpus(plan)
         while at + len(thing) < len(clause) and fold_for_match(thing + clause[at + len(thing)]) != fold_for_match(thing) \
                 and fold_for_match(thing + clause[at + len(thing)]) in corpus:
             thing += clause[at + len(thing)]
@@ -413,7 +406,7 @@ _FRAMING_ONLY = re.compile(rf"(?:{_FRAMING.pattern})+", re.I)
 # A point in time named as such ("以2022年底为节点", "这个时间点"): it frames a date, not a topic.
 TIME_POINT_RE = re.compile(r"(?:时间|截止|完成)?(?:节点|时点|时间点)")
 # Spans that fill a slot of their own and so do not name the question's topic.
-# A clause that says what else counts ("哪怕只是顺带提一句的也算", "参加的也算上"): how to count,
+# A clause that says what else counts ("即使只是捎带提到的也算", "配合的也算上"): how to count,
 # not what the question is about.
 _INCLUDED_CLAUSE = re.compile(r"(?:哪怕|即使|就算|即便|不管|无论|不论)[^，。？！；]{0,30}?(?:也算|都算|也列|也要)(?:上|进来|进去)?|"
                               r"(?:^|(?<=[，。？！；]))[^，。？！；]{0,12}?(?:也算|都算)(?:上|进来|进去)?(?=[，。？！；]|$)")
@@ -1266,7 +1259,7 @@ def link(question: str, plan: Plan, tokenizer=None, catalog=None, today: _dt.dat
         # is not about the records its year or unit would select
         unknown = reading.unknown if reading.content and reading.coverage < MIN_ENGLISH_COVERAGE else ()
     else:
-        # "每年都得干的固定动作": what is done, named after a verb of doing, is the plan's tasks in
+        # "每年都要办的常规事": what is done, named after a verb of doing, is the plan's tasks in
         # the asker's word, not a subject the plan lacks
         done = [m.group(1) for m in _DONE_THINGS.finditer(text)]
         unknown = tuple(w for w in topic if w in nouns and document_frequency(w, plan) == 0

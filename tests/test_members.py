@@ -1,9 +1,9 @@
 """Members of a thing the plan names: asked with the grammar of asking for members, held by
-the plan only where it enumerates them (slots.members_asked, slots.plan_enumerates)."""
+the plan only where it enumerates them (slots.asked_members, slots.enumerating_measure)."""
 import pytest
 
 from assistant.lexicon import tokenizer_for
-from assistant.slots import members_asked, plan_enumerates
+from assistant.slots import asked_members, enumerating_measure
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def tokenizer(plan):
     ("咨询论证专家库", False),
 ])
 def test_plan_enumerates(plan, term, enumerated):
-    assert plan_enumerates(term, plan) is enumerated
+    assert (enumerating_measure(term, plan) is not None) is enumerated
 
 
 @pytest.mark.parametrize("question, thing", [
@@ -39,4 +39,6 @@ def test_plan_enumerates(plan, term, enumerated):
     ("行政裁决程序到底包括哪几个环节", ""),
 ])
 def test_members_asked(plan, tokenizer, question, thing):
-    assert members_asked(question, plan, tokenizer) == thing
+    """`thing`: what the question asks the members of when the plan does not list them ("" else)."""
+    asked, listed_in = asked_members(question, plan, tokenizer)
+    assert (asked if listed_in is None else "") == thing
